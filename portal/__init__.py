@@ -1,0 +1,68 @@
+"""The portal: a département's child-protection site and its online intake of informations préoccupantes.
+
+Table of contents
+  config.py          settings from the environment (embedded default: SQLite, memory limiter)
+  extensions.py      Babel, CSRF, Limiter, the database session
+  models.py          tables; migrations/ holds the Alembic history
+  departements/      one TOML profile per département, validated at start-up
+  domain/            plain rules, no Flask: routing, priority & deadlines, sealing, codes, hours, intake
+  public/            blueprint: information pages, département choice, quick exit
+  report/            blueprint: the IP form, confirmation and follow-up
+  crip/              blueprint: the CRIP back office (can be served apart)
+  forms/             Flask-WTF form classes
+  web.py             what every page shares: headers, errors, template globals, URL of the département
+  cli.py             flask --app portal init-db | seed-demo | crip-keys init
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from . import config as config_module
+from .departements import ProfileError, load_profiles
+
+__all__ = ["create_app", "ConfigError", "ProfileError"]
+ConfigError = config_module.ConfigError
+
+
+def create_app(config: dict | None = None, env=None) -> Flask:
+    """Build the app. `config` overrides settings read from the environment (tests use it)."""
+    settings = config_module.from_env(env)
+    if config:
+        settings.update(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
+    app.config.update(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    app.config["PROFILES"] = load_profiles(app.config["PORTAL_DEPARTEMENTS"])
+    app.config["MULTI_DEPARTEMENT"] = len(app.config["PROFILES"]) > 1
+
+    from .extensions import babel, csrf, db
+    from .i18n import select_locale
+    from .paths import TRANSLATIONS
+    from . import ratelimit, web
+
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    db.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    ratelimit.init_app(app)
+    web.init_app(app)
+
+    serves = app.config["PORTAL_SERVES"]
+    if "public" in serves:
+        from .public import bp as public_bp
+        from .report import bp as report_bp
+        prefix = "/<dep>" if app.config["MULTI_DEPARTEMENT"] else ""
+        app.register_blueprint(public_bp, url_prefix=prefix or None)
+        app.register_blueprint(report_bp, url_prefix=f"{prefix}/signaler")
+        from .public.views import register_root
+        register_root(app)
+    if "crip" in serves:
+        from .crip import bp as crip_bp
+        app.register_blueprint(crip_bp, url_prefix="/crip")
+
+    from .cli import register
+    register(app)
+    return app

@@ -1,0 +1,82 @@
+"""Command line: flask --app portal init-db | seed-demo | crip-keys init."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, DBAPIError
+
+from .extensions import db
+
+
+def _fail(message: str):
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+def _migrate():
+    from .migrate import upgrade
+    try:
+        upgrade(db.engine)
+    except (OperationalError, DBAPIError) as exc:
+        _fail(f"cannot reach the database at DATABASE_URL ({type(exc.orig).__name__ if getattr(exc, 'orig', None) else type(exc).__name__}); "
+              "check that it is running and that the URL is right")
+
+
+def register(app):
+    @app.cli.command("init-db")
+    def init_db():
+        """Create or migrate the database schema to the latest version."""
+        _migrate()
+        click.echo("Database is at the latest schema version.")
+
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Create the demo data (idempotent): a CRIP key pair per served département."""
+        _migrate()
+        from .domain import keys
+        created = []
+        instance = Path(current_app.config["INSTANCE_PATH"])
+        for code in current_app.config["PROFILES"]:
+            if keys.active_key(db.session, code) is None:
+                private = keys.create_crip_key(db.session, code)
+                instance.mkdir(parents=True, exist_ok=True)
+                path = instance / f"crip-{code}.key"
+                path.write_text(private.hex())
+                path.chmod(0o600)
+                created.append(code)
+        db.session.commit()
+        from . import demo
+        demo.seed(db.session, current_app)
+        click.echo(f"Demo data ready. New CRIP keys: {', '.join(created) or 'none'}.")
+
+    crip_keys = click.Group("crip-keys", help="CRIP key pairs (the private key never enters the database in clear).")
+    app.cli.add_command(crip_keys)
+
+    @crip_keys.command("init")
+    @click.argument("departement")
+    @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write the private key to this file (mode 600) instead of printing it.")
+    @click.option("--force", is_flag=True, help="Replace an existing active key (IPs already sealed stay readable with the old key).")
+    def crip_keys_init(departement, out, force):
+        """Make a key pair for DEPARTEMENT's CRIP; the private key is shown or written once."""
+        from .domain import keys
+        code = departement.upper()
+        if code not in current_app.config["PROFILES"]:
+            _fail(f"département {departement!r} is not served by this instance "
+                  f"(served: {', '.join(current_app.config['PROFILES'])})")
+        _migrate()
+        if keys.active_key(db.session, code) is not None and not force:
+            _fail(f"département {code} already has an active key; use --force to rotate it")
+        private = keys.create_crip_key(db.session, code)
+        db.session.commit()
+        if out:
+            p = Path(out)
+            p.write_text(private.hex())
+            p.chmod(0o600)
+            click.echo(f"Private key written to {p}. Keep it offline; it is not stored anywhere else.")
+        else:
+            click.echo("Private key (shown once, keep it offline):")
+            click.echo(private.hex())

@@ -1,0 +1,128 @@
+"""Settings, read from the environment with an embedded default that needs no service.
+
+Every setting can be overridden by an environment variable of the same name. Durations are in
+seconds, sizes in bytes. Bad values stop start-up with one line naming the variable.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def _int(env, name, default, minimum=0):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(env, name, default):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _secret_key(env, instance: Path, production: bool) -> str:
+    key = env.get("SECRET_KEY", "")
+    if key:
+        if len(key) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters long")
+        return key
+    if production:
+        raise ConfigError(
+            "SECRET_KEY is required in production (PORTAL_ENV=production): "
+            "set it to a long random value, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    log.warning("SECRET_KEY not set: generated a development key in %s (never use this in production)", path)
+    return key
+
+
+def from_env(env=None) -> dict:
+    """Build the settings dictionary from an environment mapping (os.environ by default)."""
+    env = os.environ if env is None else env
+    production = env.get("PORTAL_ENV", "development") == "production"
+    instance = Path(env.get("PORTAL_INSTANCE_PATH") or DEFAULT_INSTANCE)
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError(f"DATABASE_URL must be a postgresql:// or sqlite:// URL, got {database_url.split(':', 1)[0]!r}")
+    deps = env.get("PORTAL_DEPARTEMENTS", "").strip()
+    cfg = {
+        "ENV_NAME": "production" if production else "development",
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": _secret_key(env, instance, production),
+        "DATABASE_URL": database_url,
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "PORTAL_DEPARTEMENTS": [d.strip().upper() for d in deps.split(",") if d.strip()] if deps else [],
+        # Which audiences this process serves: "public", "crip" or "public,crip".
+        "PORTAL_SERVES": [s.strip() for s in env.get("PORTAL_SERVES", "public,crip").split(",") if s.strip()],
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
+        "HTTPS": _bool(env, "PORTAL_HTTPS", production),
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 60 * 1024 * 1024, 1024),
+        "ATTACHMENT_MAX_FILES": _int(env, "ATTACHMENT_MAX_FILES", 5, 0),
+        "ATTACHMENT_MAX_BYTES": _int(env, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, 1024),
+        "DRAFT_TTL_SECONDS": _int(env, "DRAFT_TTL_SECONDS", 2 * 3600, 60),
+        "CONFIRMATION_TTL_SECONDS": _int(env, "CONFIRMATION_TTL_SECONDS", 30 * 60, 60),
+        "FORM_MIN_SECONDS": _int(env, "FORM_MIN_SECONDS", 3, 0),
+        "QUICK_EXIT_URL": env.get("QUICK_EXIT_URL", "https://www.meteofrance.com/"),
+        "STAFF_IDLE_TIMEOUT": _int(env, "STAFF_IDLE_TIMEOUT", 20 * 60, 60),
+        # Rate limits (Flask-Limiter syntax); all overridable.
+        "RATELIMIT_DEFAULT": env.get("RATELIMIT_DEFAULT", "600 per minute"),
+        "RATELIMIT_SEND": env.get("RATELIMIT_SEND", "10 per hour"),
+        "RATELIMIT_FORM_STEP": env.get("RATELIMIT_FORM_STEP", "120 per minute"),
+        "RATELIMIT_UPLOAD": env.get("RATELIMIT_UPLOAD", "30 per hour"),
+        "RATELIMIT_FOLLOWUP_CHECK": env.get("RATELIMIT_FOLLOWUP_CHECK", "10 per 10 minutes"),
+        "RATELIMIT_FOLLOWUP_MESSAGE": env.get("RATELIMIT_FOLLOWUP_MESSAGE", "20 per hour"),
+        "RATELIMIT_SIGNIN_ADDRESS": env.get("RATELIMIT_SIGNIN_ADDRESS", "20 per 10 minutes"),
+        "RATELIMIT_SIGNIN_ACCOUNT": env.get("RATELIMIT_SIGNIN_ACCOUNT", "10 per 10 minutes"),
+        "FOLLOWUP_LOCK_AFTER": _int(env, "FOLLOWUP_LOCK_AFTER", 5, 1),
+        "FOLLOWUP_LOCK_SECONDS": _int(env, "FOLLOWUP_LOCK_SECONDS", 15 * 60, 1),
+        # Evaluation deadlines (CASF D226-2-4: 3 months, shorter by danger and age, under 2 especially).
+        "EVALUATION_DAYS": _int(env, "EVALUATION_DAYS", 92, 1),
+        "EVALUATION_DAYS_UNDER_2": _int(env, "EVALUATION_DAYS_UNDER_2", 30, 1),
+        "EVALUATION_DAYS_URGENT": _int(env, "EVALUATION_DAYS_URGENT", 15, 1),
+        # Retention (CNIL référentiel; the durations are the département's to set).
+        "RETENTION_CLOSED_DAYS": _int(env, "RETENTION_CLOSED_DAYS", 2 * 365, 1),
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int(env, "MAIL_PORT", 25, 1),
+        "MAIL_FROM": env.get("MAIL_FROM", "no-reply@localhost"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    }
+    cfg["SESSION_COOKIE_SECURE"] = cfg["HTTPS"]
+    return cfg

@@ -1,0 +1,7 @@
+from flask import render_template
+from . import bp
+
+
+@bp.get("/")
+def index():
+    return render_template("crip/signin.html")

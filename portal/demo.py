@@ -1,0 +1,5 @@
+"""Demo data for the embedded default (idempotent)."""
+
+
+def seed(session, app):
+    return None

@@ -1,0 +1,262 @@
+"""Département profiles: one TOML file per département, validated when the app starts.
+
+A profile is plain data (no Flask): the département's name, its IP cell, the CRIP's phone lines
+and opening hours, contacts, territories and key figures (each with its year and source).
+`load_profiles()` raises ProfileError naming the file and the field when anything is missing
+or malformed, so a bad profile stops start-up instead of showing wrong numbers to the public.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CODE = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_SLOT = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$")
+_PHONE = re.compile(r"^[0-9 +]{3,20}$")
+
+
+class ProfileError(ValueError):
+    """A profile file is missing a field or has a malformed one."""
+
+    def __init__(self, path, field_name, problem):
+        self.path, self.field, self.problem = Path(path), field_name, problem
+        super().__init__(f"{Path(path).name}: field '{field_name}': {problem}")
+
+
+@dataclass(frozen=True)
+class Phone:
+    number: str
+    label: str          # English msgid, translated at display
+    free: bool = False
+    hours: dict = field(default_factory=dict)   # day -> [(time, time)], empty when unknown
+    outside_hours: str = ""                     # "119" when calls are transferred to the 119
+
+    @property
+    def tel(self) -> str:
+        digits = self.number.replace(" ", "")
+        return "+33" + digits[1:] if digits.startswith("0") and len(digits) == 10 else digits
+
+    @property
+    def has_hours(self) -> bool:
+        return bool(self.hours)
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float
+    label: str          # English msgid, translated at display
+    year: int
+    source: str
+    unit: str = ""      # "", "%", "M€"
+    as_of: str = ""     # e.g. "1 January"; English msgid
+
+
+@dataclass(frozen=True)
+class Territory:
+    code: str
+    name: str
+    arrondissements: tuple = ()   # INSEE arrondissement codes it covers
+    postcodes: tuple = ()         # postcodes it covers (alternative to arrondissements)
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class Profile:
+    code: str
+    name: str
+    in_name: str          # "en Haute-Garonne", "dans le Jura": French preposition + name
+    council: str
+    ip_cell: str
+    accent_color: str
+    website: str
+    phones: tuple
+    email: str
+    postal_address: str
+    territories: tuple
+    figures: tuple
+    source_file: str
+
+    @property
+    def crip_phone(self):
+        return self.phones[0] if self.phones else None
+
+    def default_territory(self):
+        for t in self.territories:
+            if t.default:
+                return t
+        return self.territories[0]
+
+
+def _need(data, key, path, kind=str, optional=False, where=""):
+    name = f"{where}{key}"
+    if key not in data:
+        if optional:
+            return None
+        raise ProfileError(path, name, "is missing")
+    value = data[key]
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if not ok:
+        raise ProfileError(path, name, f"must be {kind.__name__}, got {type(value).__name__}")
+    if kind is str and not value.strip() and not optional:
+        raise ProfileError(path, name, "is empty")
+    return value
+
+
+def _hours(raw, path, where):
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ProfileError(path, where, "must be a table of days")
+    hours = {}
+    for day, slots in raw.items():
+        if day not in DAYS:
+            raise ProfileError(path, f"{where}.{day}", f"unknown day (use {', '.join(DAYS)})")
+        if not isinstance(slots, list):
+            raise ProfileError(path, f"{where}.{day}", "must be a list like [\"08:30-17:00\"]")
+        parsed = []
+        for slot in slots:
+            m = _SLOT.match(slot) if isinstance(slot, str) else None
+            if not m:
+                raise ProfileError(path, f"{where}.{day}", f"bad slot {slot!r}, expected HH:MM-HH:MM")
+            h1, m1, h2, m2 = (int(x) for x in m.groups())
+            start = time(h1, m1)
+            end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
+            if end <= start:
+                raise ProfileError(path, f"{where}.{day}", f"slot {slot!r} ends before it starts")
+            parsed.append((start, end))
+        hours[day] = tuple(parsed)
+    return hours
+
+
+def parse_profile(path: Path) -> Profile:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(path, "(file)", f"cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(path, "(file)", f"is not valid TOML: {exc}") from None
+    code = _need(data, "code", path)
+    if not _CODE.match(code):
+        raise ProfileError(path, "code", f"{code!r} is not a département code")
+    if path.stem != code:
+        raise ProfileError(path, "code", f"{code!r} does not match the file name")
+    color = _need(data, "accent_color", path)
+    if not _COLOR.match(color):
+        raise ProfileError(path, "accent_color", f"{color!r} is not a #rrggbb colour")
+    phones = []
+    raw_phones = _need(data, "phones", path, list)
+    if not raw_phones:
+        raise ProfileError(path, "phones", "needs at least one phone line")
+    for i, p in enumerate(raw_phones):
+        where = f"phones[{i}]."
+        if not isinstance(p, dict):
+            raise ProfileError(path, f"phones[{i}]", "must be a table")
+        number = _need(p, "number", path, where=where)
+        if not _PHONE.match(number):
+            raise ProfileError(path, where + "number", f"{number!r} is not a phone number")
+        outside = _need(p, "outside_hours", path, optional=True, where=where) or ""
+        if outside not in ("", "119"):
+            raise ProfileError(path, where + "outside_hours", "must be \"119\" or absent")
+        phones.append(Phone(
+            number=number,
+            label=_need(p, "label", path, where=where),
+            free=bool(_need(p, "free", path, bool, optional=True, where=where)),
+            hours=_hours(p.get("hours"), path, where + "hours"),
+            outside_hours=outside,
+        ))
+    territories = []
+    raw_t = _need(data, "territories", path, list)
+    if not raw_t:
+        raise ProfileError(path, "territories", "needs at least one territory")
+    for i, t in enumerate(raw_t):
+        where = f"territories[{i}]."
+        if not isinstance(t, dict):
+            raise ProfileError(path, f"territories[{i}]", "must be a table")
+        arr = _need(t, "arrondissements", path, list, optional=True, where=where) or []
+        pcs = _need(t, "postcodes", path, list, optional=True, where=where) or []
+        for pc in pcs:
+            if not (isinstance(pc, str) and re.fullmatch(r"\d{5}", pc)):
+                raise ProfileError(path, where + "postcodes", f"{pc!r} is not a 5-digit postcode")
+        territories.append(Territory(
+            code=_need(t, "code", path, where=where),
+            name=_need(t, "name", path, where=where),
+            arrondissements=tuple(str(a) for a in arr),
+            postcodes=tuple(pcs),
+            default=bool(_need(t, "default", path, bool, optional=True, where=where)),
+        ))
+    if len({t.code for t in territories}) != len(territories):
+        raise ProfileError(path, "territories", "territory codes must be unique")
+    figures = []
+    for i, f in enumerate(_need(data, "figures", path, list, optional=True) or []):
+        where = f"figures[{i}]."
+        if not isinstance(f, dict):
+            raise ProfileError(path, f"figures[{i}]", "must be a table")
+        year = _need(f, "year", path, int, where=where)
+        if not 1990 <= year <= 2100:
+            raise ProfileError(path, where + "year", f"{year} is not a plausible year")
+        unit = _need(f, "unit", path, optional=True, where=where) or ""
+        if unit not in ("", "%", "M€"):
+            raise ProfileError(path, where + "unit", f"{unit!r} must be '', '%' or 'M€'")
+        figures.append(Figure(
+            value=_need(f, "value", path, float, where=where),
+            label=_need(f, "label", path, where=where),
+            year=year,
+            source=_need(f, "source", path, where=where),
+            unit=unit,
+            as_of=_need(f, "as_of", path, optional=True, where=where) or "",
+        ))
+    return Profile(
+        code=code,
+        name=_need(data, "name", path),
+        in_name=_need(data, "in_name", path),
+        council=_need(data, "council", path),
+        ip_cell=_need(data, "ip_cell", path),
+        accent_color=color,
+        website=_need(data, "website", path),
+        phones=tuple(phones),
+        email=_need(data, "email", path, optional=True) or "",
+        postal_address=_need(data, "postal_address", path, optional=True) or "",
+        territories=tuple(territories),
+        figures=tuple(figures),
+        source_file=path.name,
+    )
+
+
+def shipped_codes(directory: Path = HERE) -> list[str]:
+    return sorted(p.stem for p in Path(directory).glob("*.toml"))
+
+
+def load_profiles(codes=None, directory: Path = HERE) -> dict[str, Profile]:
+    """Load and validate the profiles named in `codes` (all shipped ones when empty)."""
+    directory = Path(directory)
+    available = shipped_codes(directory)
+    wanted = list(codes) if codes else available
+    profiles = {}
+    for code in wanted:
+        if code not in available:
+            raise ProfileError(directory / f"{code}.toml", "(file)",
+                               f"no profile for département {code!r}; shipped: {', '.join(available)}")
+        profiles[code] = parse_profile(directory / f"{code}.toml")
+    if not profiles:
+        raise ProfileError(directory, "(directory)", "no département profile found")
+    return profiles
+
+
+def extract_profiles(fileobj, keywords, comment_tags, options):
+    """Babel extractor: the English labels in profile files are message ids."""
+    data = tomllib.loads(fileobj.read().decode("utf-8"))
+    for key in ("phones", "figures"):
+        for item in data.get(key, []):
+            for attr in ("label", "as_of"):
+                if item.get(attr):
+                    yield 0, "gettext", item[attr], []

@@ -1,0 +1,34 @@
+"""Is a phone line open now? Opening hours are local to Europe/Paris (overseas profiles may set their own zone)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class LineStatus:
+    known: bool                 # False when the profile gives no hours
+    open: bool
+    closes_at: datetime | None  # local time, when open
+    opens_at: datetime | None   # local time of the next opening, when closed
+
+
+def status(hours: dict, now: datetime | None = None, tz: ZoneInfo = PARIS) -> LineStatus:
+    if not hours:
+        return LineStatus(False, False, None, None)
+    now = (now or datetime.now(timezone.utc)).astimezone(tz)
+    today = DAYS[now.weekday()]
+    for start, end in hours.get(today, ()):
+        if start <= now.time() < end:
+            return LineStatus(True, True, datetime.combine(now.date(), end, tz), None)
+    for offset in range(0, 8):
+        day = now.date() + timedelta(days=offset)
+        for start, _end in sorted(hours.get(DAYS[day.weekday()], ())):
+            candidate = datetime.combine(day, start, tz)
+            if candidate > now:
+                return LineStatus(True, False, None, candidate)
+    return LineStatus(True, False, None, None)

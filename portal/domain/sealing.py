@@ -1,0 +1,117 @@
+"""Encryption at rest (libsodium through PyNaCl).
+
+- A CRIP has a key pair. The public site holds only the public half and *seals* what a person
+  typed to it (sealed boxes: anonymous sender, only the private key opens them). So a copy of
+  the public site's database, or the site itself, cannot read back any report.
+- A draft in progress is encrypted with a random symmetric key that lives only in the sender's
+  browser (a cookie); the database holds the ciphertext. Without the cookie it is noise.
+- A follow-up code derives a key pair (argon2id): only its public half is stored, so the CRIP's
+  replies can be sealed to whoever holds the code, and to nobody else.
+"""
+from __future__ import annotations
+
+import base64
+import json
+
+import nacl.exceptions
+import nacl.pwhash
+import nacl.secret
+import nacl.utils
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
+
+class SealError(ValueError):
+    """A ciphertext could not be opened (wrong key, tampered or truncated data)."""
+
+
+def generate_keypair() -> tuple[bytes, bytes]:
+    """Return (private_key, public_key) as raw 32-byte strings."""
+    sk = PrivateKey.generate()
+    return bytes(sk), bytes(sk.public_key)
+
+
+def seal_bytes(public_key: bytes, data: bytes) -> bytes:
+    return SealedBox(PublicKey(public_key)).encrypt(data)
+
+
+def open_bytes(private_key: bytes, sealed: bytes) -> bytes:
+    try:
+        return SealedBox(PrivateKey(private_key)).decrypt(sealed)
+    except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
+        raise SealError("cannot open sealed data") from exc
+
+
+def seal_json(public_key: bytes, obj) -> bytes:
+    return seal_bytes(public_key, json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def open_json(private_key: bytes, sealed: bytes):
+    return json.loads(open_bytes(private_key, sealed))
+
+
+# Symmetric (drafts) ---------------------------------------------------------------------------
+
+def new_secret_key() -> bytes:
+    return nacl.utils.random(nacl.secret.SecretBox.KEY_SIZE)
+
+
+def encode_key(key: bytes) -> str:
+    return base64.urlsafe_b64encode(key).decode().rstrip("=")
+
+
+def decode_key(text: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError) as exc:
+        raise SealError("malformed key") from exc
+    if len(key) != nacl.secret.SecretBox.KEY_SIZE:
+        raise SealError("malformed key")
+    return key
+
+
+def encrypt(key: bytes, data: bytes) -> bytes:
+    return nacl.secret.SecretBox(key).encrypt(data)
+
+
+def decrypt(key: bytes, data: bytes) -> bytes:
+    try:
+        return nacl.secret.SecretBox(key).decrypt(data)
+    except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
+        raise SealError("cannot decrypt") from exc
+
+
+def encrypt_json(key: bytes, obj) -> bytes:
+    return encrypt(key, json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def decrypt_json(key: bytes, data: bytes):
+    return json.loads(decrypt(key, data))
+
+
+# Keys derived from a secret the person holds -----------------------------------------------------
+
+KDF_SALT_BYTES = nacl.pwhash.argon2id.SALTBYTES
+
+
+def derive_keypair(secret: str, salt: bytes, *, fast: bool = False) -> tuple[bytes, bytes]:
+    """Derive a key pair from a follow-up code (argon2id). `fast` lowers the cost for tests only."""
+    ops = nacl.pwhash.argon2id.OPSLIMIT_MIN if fast else nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+    mem = nacl.pwhash.argon2id.MEMLIMIT_MIN if fast else nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+    seed = nacl.pwhash.argon2id.kdf(32, secret.encode(), salt, opslimit=ops, memlimit=mem)
+    sk = PrivateKey(seed)
+    return bytes(sk), bytes(sk.public_key)
+
+
+def wrap_key(password: str, salt: bytes, private_key: bytes, *, fast: bool = False) -> bytes:
+    """Encrypt a private key with a key derived from a password (argon2id + SecretBox)."""
+    ops = nacl.pwhash.argon2id.OPSLIMIT_MIN if fast else nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+    mem = nacl.pwhash.argon2id.MEMLIMIT_MIN if fast else nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+    kek = nacl.pwhash.argon2id.kdf(32, password.encode(), salt, opslimit=ops, memlimit=mem)
+    return encrypt(kek, private_key)
+
+
+def unwrap_key(password: str, salt: bytes, wrapped: bytes, *, fast: bool = False) -> bytes:
+    ops = nacl.pwhash.argon2id.OPSLIMIT_MIN if fast else nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+    mem = nacl.pwhash.argon2id.MEMLIMIT_MIN if fast else nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+    kek = nacl.pwhash.argon2id.kdf(32, password.encode(), salt, opslimit=ops, memlimit=mem)
+    return decrypt(kek, wrapped)

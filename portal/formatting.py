@@ -1,0 +1,21 @@
+"""Numbers, dates and times for the reader's locale (Babel), as Jinja filters."""
+from __future__ import annotations
+
+from flask_babel import format_date, format_datetime, format_decimal, format_time, gettext as _
+
+
+def figure_value(fig) -> str:
+    value = fig.value
+    text = format_decimal(value) if value != int(value) else format_decimal(int(value))
+    if fig.unit == "%":
+        return _("%(value)s %%", value=text)
+    if fig.unit == "M€":
+        return _("%(value)s million euros", value=text)
+    return text
+
+
+def register(app):
+    app.jinja_env.filters["figure_value"] = figure_value
+    app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt) if d else ""
+    app.jinja_env.filters["time"] = lambda t, fmt="short": format_time(t, fmt) if t else ""
+    app.jinja_env.filters["datetime"] = lambda d, fmt="medium": format_datetime(d, fmt) if d else ""

@@ -1,0 +1,37 @@
+"""Languages the portal speaks, each named in itself, with its writing direction."""
+from __future__ import annotations
+
+from flask import request, session
+
+# code, name in itself, direction. French first: it is the default.
+LANGUAGES = (
+    ("fr", "Français", "ltr"),
+    ("en", "English", "ltr"),
+    ("ar", "العربية", "rtl"),
+    ("es", "Español", "ltr"),
+    ("pt", "Português", "ltr"),
+    ("uk", "Українська", "ltr"),
+    ("tr", "Türkçe", "ltr"),
+    ("ro", "Română", "ltr"),
+    ("fa", "دری / فارسی", "rtl"),
+    ("ps", "پښتو", "rtl"),
+)
+CODES = tuple(code for code, _n, _d in LANGUAGES)
+DEFAULT = "fr"
+_DIR = {code: d for code, _n, d in LANGUAGES}
+NAMES = {code: n for code, n, _d in LANGUAGES}
+
+
+def direction(code: str) -> str:
+    return _DIR.get(code, "ltr")
+
+
+def select_locale() -> str:
+    """Explicit choice (kept for the visit), then Accept-Language, then French."""
+    chosen = request.args.get("lang")
+    if chosen in CODES:
+        session["lang"] = chosen
+        return chosen
+    if session.get("lang") in CODES:
+        return session["lang"]
+    return request.accept_languages.best_match(CODES) or DEFAULT

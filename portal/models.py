@@ -1,0 +1,164 @@
+"""The database tables (SQLAlchemy 2 declarative). Schema changes go through Alembic (portal/migrations).
+
+What is stored in clear is only what the queue and the statistics need and what identifies nobody:
+département, territory, urgency, categories, age band, sex, source type, language, dates, status.
+Everything a person typed (names, addresses, accounts, free text) and every attachment is sealed
+to the receiving CRIP's public key (see portal.domain.sealing) before it reaches these tables.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CripKey(Base):
+    """A CRIP's public key. The private half never enters this database in clear."""
+    __tablename__ = "crip_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    departement: Mapped[str] = mapped_column(String(3), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Draft(Base):
+    """A form in progress, encrypted with a key that only the sender's browser holds (cookie)."""
+    __tablename__ = "drafts"
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    departement: Mapped[str] = mapped_column(String(3))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    submission_token: Mapped[str] = mapped_column(String(43), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # Once sent: the IP it became, and the confirmation (reference + follow-up code) sealed with the
+    # draft key so that a double post or a refresh shows the very same confirmation.
+    ip_id: Mapped[int | None] = mapped_column(ForeignKey("ips.id", ondelete="SET NULL"), nullable=True)
+    confirmation: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    files: Mapped[list["DraftFile"]] = relationship(
+        back_populates="draft", cascade="all, delete-orphan", order_by="DraftFile.id")
+
+
+class DraftFile(Base):
+    __tablename__ = "draft_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    draft: Mapped[Draft] = relationship(back_populates="files")
+
+
+class InformationPreoccupante(Base):
+    """One IP: coded fields in clear for the queue and statistics, the rest sealed."""
+    __tablename__ = "ips"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    submission_token: Mapped[str | None] = mapped_column(String(43), unique=True, nullable=True)
+    # The CRIP whose queue holds it (a département this instance serves) ...
+    received_by: Mapped[str] = mapped_column(String(3), index=True)
+    # ... and where the child lives according to routing.
+    routing_status: Mapped[str] = mapped_column(String(10))     # routed | transfer | unrouted
+    departement: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    territory: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    channel: Mapped[str] = mapped_column(String(12), default="online")
+    source_type: Mapped[str] = mapped_column(String(12))        # public | professional | young
+    source_sector: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    language: Mapped[str] = mapped_column(String(8))            # language the form was filled in
+    contact_language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    wants_feedback: Mapped[bool] = mapped_column(Boolean, default=False)
+    danger_now: Mapped[bool] = mapped_column(Boolean, default=False)
+    child_count: Mapped[int] = mapped_column(Integer, default=1)
+    youngest_age_band: Mapped[str] = mapped_column(String(8))   # see domain.priority.AGE_BANDS
+    urgency: Mapped[int] = mapped_column(Integer)               # 1 immediate, 2 high, 3 normal
+    urgency_reasons: Mapped[str] = mapped_column(String(200), default="")
+    probably_automated: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    analysis_due: Mapped[date] = mapped_column(Date)
+    evaluation_due: Mapped[date] = mapped_column(Date)
+    crip_key_id: Mapped[int] = mapped_column(ForeignKey("crip_keys.id"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    children: Mapped[list["IpChild"]] = relationship(
+        back_populates="ip", cascade="all, delete-orphan", order_by="IpChild.position")
+    categories: Mapped[list["IpCategory"]] = relationship(
+        back_populates="ip", cascade="all, delete-orphan")
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="ip", cascade="all, delete-orphan", order_by="Attachment.id")
+    followup: Mapped["FollowUp | None"] = relationship(back_populates="ip", cascade="all, delete-orphan")
+    messages: Mapped[list["Message"]] = relationship(
+        back_populates="ip", cascade="all, delete-orphan", order_by="Message.id")
+
+    __table_args__ = (
+        Index("ix_ips_queue", "received_by", "urgency", "received_at", "id"),
+        Index("ix_ips_status", "received_by", "status"),
+    )
+
+
+class IpChild(Base):
+    __tablename__ = "ip_children"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    age_band: Mapped[str] = mapped_column(String(8))
+    sex: Mapped[str] = mapped_column(String(1))     # f | m | x (other / unknown)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    ip: Mapped[InformationPreoccupante] = relationship(back_populates="children")
+
+
+class IpCategory(Base):
+    __tablename__ = "ip_categories"
+    ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(24), primary_key=True)
+    ip: Mapped[InformationPreoccupante] = relationship(back_populates="categories")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), nullable=True)
+    mime: Mapped[str] = mapped_column(String(80))
+    size: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)   # sealed JSON-free blob: name + content
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ip: Mapped[InformationPreoccupante] = relationship(back_populates="attachments")
+
+
+class FollowUp(Base):
+    """The private follow-up channel: found by a keyed hash of the code, never the code itself."""
+    __tablename__ = "followups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kdf_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ip: Mapped[InformationPreoccupante] = relationship(back_populates="followup")
+
+
+class Message(Base):
+    """A message on the follow-up channel, sealed to each party that may read it."""
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(10))      # to_crip | to_sender
+    sealed_for_crip: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_for_sender: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ip: Mapped[InformationPreoccupante] = relationship(back_populates="messages")

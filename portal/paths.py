@@ -1,0 +1,5 @@
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+TRANSLATIONS = ROOT / "translations"

@@ -1,0 +1,9 @@
+from flask import Blueprint
+
+from ..web import pull_departement, push_departement
+
+bp = Blueprint("public", __name__)
+bp.url_value_preprocessor(pull_departement)
+bp.url_defaults(push_departement)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,24 @@
+/* Progressive enhancement only: every feature works without this file. */
+(function () {
+  "use strict";
+  var link = document.querySelector("[data-quick-exit]");
+  function leave() {
+    try { window.sessionStorage.clear(); window.localStorage.clear(); } catch (e) { /* storage may be off */ }
+    // replace(): the back button will not return to this site.
+    window.location.replace(link ? link.href : "/sortie");
+  }
+  if (link) {
+    link.addEventListener("click", function (ev) { ev.preventDefault(); leave(); });
+  }
+  var presses = [];
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape") { return; }
+    var now = Date.now();
+    presses = presses.filter(function (t) { return now - t < 2000; });
+    presses.push(now);
+    if (presses.length >= 3) { leave(); }
+  });
+  // Move focus to the error summary when a form comes back with errors.
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.focus(); }
+})();

@@ -1,0 +1,195 @@
+"""What every page shares: the current département, security headers, error pages, template globals."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from flask import abort, current_app, g, render_template, request, url_for
+from flask_babel import get_locale, gettext as _
+from werkzeug.exceptions import HTTPException
+
+from . import i18n
+from .domain import hours
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'none'; object-src 'none'")
+
+
+def profiles():
+    return current_app.config["PROFILES"]
+
+
+def current_profile():
+    """The département of this request: from the URL (several served), or the only one."""
+    code = g.get("dep_code")
+    if code:
+        return profiles()[code]
+    if not current_app.config["MULTI_DEPARTEMENT"]:
+        return next(iter(profiles().values()))
+    return None
+
+
+def pull_departement(endpoint, values):
+    """url_value_preprocessor for the audience blueprints: /<dep>/... when several are served."""
+    if values and "dep" in values:
+        code = str(values.pop("dep")).upper()
+        if code not in profiles():
+            abort(404)
+        g.dep_code = code
+
+
+def push_departement(endpoint, values):
+    if "dep" in values or not g.get("dep_code"):
+        return
+    if current_app.url_map.is_endpoint_expecting(endpoint, "dep"):
+        values["dep"] = g.dep_code
+
+
+def now_utc():
+    """The clock, replaceable in tests (app.config['CLOCK'])."""
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock else datetime.now(timezone.utc)
+
+
+def _security_headers(response):
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "no-referrer")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+    if current_app.config["HTTPS"]:
+        h.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    if getattr(g, "no_store", False):
+        h["Cache-Control"] = "no-store"
+        h["Pragma"] = "no-cache"
+    h.setdefault("Content-Language", str(get_locale() or i18n.DEFAULT))
+    return response
+
+
+def lang_url(code):
+    """The current page in another language."""
+    args = request.args.to_dict()
+    args["lang"] = code
+    if request.endpoint and request.method == "GET" and request.url_rule is not None:
+        values = dict(request.view_args or {})
+        if g.get("dep_code") and current_app.url_map.is_endpoint_expecting(request.endpoint, "dep"):
+            values["dep"] = g.dep_code
+        try:
+            return url_for(request.endpoint, **values, **args)
+        except Exception:  # noqa: BLE001 - fall back to the path
+            pass
+    from urllib.parse import urlencode
+    return f"{request.path}?{urlencode(args)}"
+
+
+def _globals():
+    locale = str(get_locale() or i18n.DEFAULT)
+    profile = current_profile()
+    line = None
+    if profile and profile.crip_phone:
+        line = hours.status(profile.crip_phone.hours, now_utc())
+    return {
+        "profile": profile,
+        "line_status": line,
+        "locale": locale,
+        "text_dir": i18n.direction(locale),
+        "languages": i18n.LANGUAGES,
+        "lang_url": lang_url,
+        "multi_departement": current_app.config["MULTI_DEPARTEMENT"],
+        "quick_exit_url": url_for("quick_exit") if "quick_exit" in current_app.view_functions else current_app.config["QUICK_EXIT_URL"],
+        "serves_public": "public" in current_app.config["PORTAL_SERVES"],
+        "catalog_reviewed": catalog_reviewed(locale),
+    }
+
+
+_REVIEW_CACHE: dict = {}
+
+
+def catalog_reviewed(locale: str) -> bool:
+    """Each catalog's header says whether a native speaker reviewed it (X-Reviewed: yes|no)."""
+    if locale in _REVIEW_CACHE:
+        return _REVIEW_CACHE[locale]
+    from .paths import TRANSLATIONS
+    reviewed = True
+    po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    if po.exists():
+        head = po.read_text(encoding="utf-8")[:3000]
+        reviewed = '"X-Reviewed: yes' in head
+    _REVIEW_CACHE[locale] = reviewed
+    return reviewed
+
+
+ERROR_STATUSES = (400, 403, 404, 405, 410, 413, 429, 500, 503)
+
+
+def render_error(status: int, **extra):
+    titles = {
+        400: _("This request could not be understood"),
+        403: _("You are not allowed to see this page"),
+        404: _("Page not found"),
+        405: _("This action is not possible here"),
+        410: _("This page has expired"),
+        413: _("What you sent is too large"),
+        429: _("Too many attempts"),
+        500: _("Something went wrong on our side"),
+        503: _("The service is temporarily unavailable"),
+    }
+    return render_template("error.html", status=status, title=titles.get(status, titles[500]), **extra), status
+
+
+def init_app(app):
+    app.after_request(_security_headers)
+    app.context_processor(_globals)
+    app.jinja_env.globals["now_utc"] = now_utc
+    from . import formatting
+    formatting.register(app)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc):
+        status = exc.code or 500
+        if status not in ERROR_STATUSES:
+            status = 400 if 400 <= status < 500 else 500
+        return render_error(status)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        from sqlalchemy.exc import OperationalError, DBAPIError
+        if isinstance(exc, (OperationalError, DBAPIError)):
+            log.error("database unavailable: %s", type(exc).__name__)
+            return render_error(503)
+        log.exception("unexpected error on %s %s", request.method, request.url_rule)
+        return render_error(500)
+
+    @app.get("/healthz")
+    def healthz():
+        from sqlalchemy import text
+        from .extensions import db
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001
+            return {"status": "database unavailable"}, 503
+        return {"status": "ok"}
+
+    @app.get("/sortie")
+    def quick_exit():
+        """Quick exit: clear what the site stored in this browser, then leave for a neutral site."""
+        from flask import redirect
+        response = redirect(app.config["QUICK_EXIT_URL"], code=303)
+        response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get("/theme/<code>.css")
+    def theme(code):
+        profile = app.config["PROFILES"].get(code.upper())
+        if profile is None:
+            abort(404)
+        css = f":root{{--accent:{profile.accent_color};}}\n"
+        resp = app.response_class(css, mimetype="text/css")
+        resp.headers["Cache-Control"] = "public, max-age=3600"
+        return resp
