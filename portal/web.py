@@ -142,7 +142,23 @@ def render_error(status: int, **extra):
     return render_template("error.html", status=status, title=titles.get(status, titles[500]), **extra), status
 
 
+def field_attrs(field, attrs: dict) -> dict:
+    """HTML attributes of a form control: no empty ones, errors and hints linked for screen readers."""
+    out = {k: v for k, v in attrs.items() if v not in (None, "")}
+    described = []
+    if field.description:
+        described.append(f"{field.id}-hint")
+    if field.errors:
+        described.append(f"{field.id}-error")
+        out["aria-invalid"] = "true"
+    if described:
+        out["aria-describedby"] = " ".join(described)
+    out["required"] = False   # server-side validation only: the browser must not block a send
+    return out
+
+
 def init_app(app):
+    app.jinja_env.globals["_attrs"] = field_attrs
     app.after_request(_security_headers)
     app.context_processor(_globals)
     app.jinja_env.globals["now_utc"] = now_utc

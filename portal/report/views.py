@@ -1,12 +1,640 @@
-from flask import render_template
-from . import bp
+"""The IP form: interruption page, steps, check-your-answers, sending, confirmation, follow-up."""
+from __future__ import annotations
 
+import logging
+import time
+from datetime import date, datetime, timedelta
+
+from flask import (abort, current_app, flash, g, make_response, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import get_locale, gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from werkzeug.datastructures import MultiDict
+
+from ..domain import attachments, codes, intake, keys, routing, sealing
+from ..extensions import db
+from ..forms import report as F
+from ..models import InformationPreoccupante
+from ..web import current_profile, now_utc, profiles, render_error
+from . import bp, drafts
+
+log = logging.getLogger(__name__)
+
+# The steps of each path, in order. "enfant" is repeated per child, "enfants" lists them.
+PATHS = {
+    "public": ["qui", "enfant", "enfants", "adultes", "inquietude", "vous", "documents"],
+    "professional": ["qui", "enfant", "enfants", "adultes", "inquietude", "professionnel", "vous", "documents"],
+    "young": ["qui", "enfant", "enfants", "inquietude", "vous", "documents"],
+}
+MAX_CHILDREN = 12
+
+
+@bp.before_request
+def _no_store():
+    g.no_store = True   # form, confirmation and follow-up pages are never cached
+
+
+def _path(data) -> list:
+    return PATHS.get(data.get("source_type") or "public", PATHS["public"])
+
+
+def _next_step(data, step) -> str:
+    if request.args.get("retour") == "verifier" or request.form.get("retour") == "verifier":
+        return url_for("report.check")
+    path = _path(data)
+    idx = path.index(step) if step in path else 0
+    nxt = path[idx + 1] if idx + 1 < len(path) else None
+    if nxt is None:
+        return url_for("report.check")
+    if nxt == "enfant":
+        return url_for("report.step", step="enfant", n=len(data.get("children", [])))
+    return url_for("report.step", step=nxt)
+
+
+def _draft_or_restart():
+    state = drafts.load()
+    if state is None:
+        return None, redirect(url_for("report.start", expire=1))
+    if state.sent:
+        return None, redirect(url_for("report.confirmation"))
+    return state, None
+
+
+def _store(form) -> dict:
+    """Form data as JSON-able values (dates as ISO strings), without the CSRF token."""
+    def clean(value):
+        if isinstance(value, (date, datetime)):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if k != "csrf_token"}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+    return clean({k: v for k, v in form.data.items() if k != "csrf_token"})
+
+
+def _load(form_class, stored: dict | None, **kwargs):
+    """A form filled from the draft (GET) or from the request (POST)."""
+    if request.method == "POST":
+        return form_class(**kwargs)
+    data = dict(stored or {})
+    for key, value in list(data.items()):
+        if isinstance(value, str) and key in ("birth_date",):
+            try:
+                data[key] = date.fromisoformat(value)
+            except ValueError:
+                data[key] = None
+        if key == "facts" and isinstance(value, list):
+            data[key] = [{"when": _date_or_none(f.get("when")), "what": f.get("what")} for f in value]
+    return form_class(formdata=None, data=data, **kwargs)
+
+
+def _date_or_none(text):
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _render_step(template, **ctx):
+    state = ctx.get("state")
+    data = state.data if state else {}
+    ctx.setdefault("retour", request.args.get("retour") or request.form.get("retour"))
+    ctx.setdefault("source", data.get("source_type") or "public")
+    return render_template(template, **ctx)
+
+
+# Start ------------------------------------------------------------------------------------------
 
 @bp.get("/")
 def start():
-    return render_template("public/home.html")
+    return render_template("report/start.html", expired=bool(request.args.get("expire")),
+                           has_draft=drafts.load() is not None)
 
 
-@bp.get("/suivi")
+@bp.post("/commencer")
+def begin():
+    from ..ratelimit import hit
+    if not hit("step", current_app.config["RATELIMIT_FORM_STEP"]):
+        g.rate_limited = True
+        return _limited(render_template("report/start.html", expired=False, has_draft=False), "step", "RATELIMIT_FORM_STEP")
+    state = drafts.load()
+    if state is not None and not state.sent and request.form.get("resume") == "1":
+        return redirect(url_for("report.step", step="qui"))
+    profile = current_profile()
+    state, cookie = drafts.create(profile.code)
+    response = redirect(url_for("report.step", step="qui"))
+    drafts.set_cookie(response, cookie)
+    return response
+
+
+# Steps --------------------------------------------------------------------------------------------
+
+def _posting() -> bool:
+    """A POST to act on: not when the rate limit refused it (the page then shows what was typed)."""
+    return request.method == "POST" and not g.get("rate_limited")
+
+
+def _limited(body, name, setting):
+    from ..ratelimit import retry_after
+    response = make_response(body, 429)
+    response.headers["Retry-After"] = str(retry_after(name, current_app.config[setting]))
+    return response
+
+
+@bp.route("/etape/<step>", methods=["GET", "POST"])
+def step(step):
+    handlers = {"qui": _who, "enfant": _child, "enfants": _children, "adultes": _adults,
+                "inquietude": _concern, "professionnel": _professional, "vous": _sender,
+                "documents": _documents, "urgence": _emergency}
+    handler = handlers.get(step)
+    if handler is None:
+        abort(404)
+    state, redirect_response = _draft_or_restart()
+    if redirect_response:
+        return redirect_response
+    from ..ratelimit import hit
+    if request.method == "POST" and not hit("step", current_app.config["RATELIMIT_FORM_STEP"]):
+        g.rate_limited = True
+        body = handler(state)
+        if isinstance(body, tuple):
+            body = body[0]
+        return _limited(body, "step", "RATELIMIT_FORM_STEP")
+    return handler(state)
+
+
+def _who(state):
+    form = _load(F.WhoForm, {"source_type": state.data.get("source_type"), "sector": state.data.get("sector")})
+    if _posting() and form.validate():
+        state.data["source_type"] = form.source_type.data
+        state.data["sector"] = form.sector.data if form.source_type.data == "professional" else ""
+        state.save()
+        return redirect(_next_step(state.data, "qui"))
+    return _render_step("report/step_who.html", form=form, state=state)
+
+
+def _child_form_class(state):
+    return F.YoungChildForm if state.data.get("source_type") == "young" else F.ChildForm
+
+
+def _commune_choices(postcode):
+    pc = routing.normalize_postcode(postcode or "")
+    communes = routing.communes_for_postcode(pc) if pc else []
+    choices = [("", _("Choose the commune"))] + [
+        (c.insee, f"{c.name} ({c.departement})") for c in communes]
+    return communes, choices
+
+
+def _child(state):
+    children = state.data.setdefault("children", [])
+    try:
+        n = int(request.args.get("n", len(children)))
+    except ValueError:
+        abort(404)
+    if n < 0 or n > len(children) or n >= MAX_CHILDREN:
+        abort(404)
+    form = _load(_child_form_class(state), children[n] if n < len(children) else None)
+    communes, form.commune.choices = _commune_choices(form.postcode.data)
+    lookup = request.method == "POST" and request.form.get("action") == "find_communes"
+    if _posting() and not lookup:
+        ok = form.validate()
+        if ok and len(communes) > 1 and form.commune.data not in {c.insee for c in communes}:
+            form.commune.errors = [_("This postcode covers several communes: choose one.")]
+            ok = False
+        if ok and form.commune.data and form.commune.data not in {c.insee for c in communes}:
+            form.commune.data = ""
+        if ok:
+            data = _store(form)
+            if len(communes) == 1:
+                data["commune"] = communes[0].insee
+            if data.get("postcode"):
+                data["postcode"] = routing.normalize_postcode(data["postcode"])
+            c = routing.commune_by_insee(data.get("commune")) if data.get("commune") else None
+            data["commune_name"] = c.name if c else ""
+            if n < len(children):
+                children[n] = data
+            else:
+                children.append(data)
+            state.save()
+            if request.args.get("retour") == "verifier":
+                return redirect(url_for("report.check"))
+            return redirect(url_for("report.step", step="enfants"))
+    return _render_step("report/step_child.html", form=form, state=state, n=n, communes=communes,
+                        lookup=lookup, editing=n < len(children))
+
+
+def _children(state):
+    children = state.data.get("children", [])
+    if not children:
+        return redirect(url_for("report.step", step="enfant", n=0))
+    if _posting():
+        action = request.form.get("action", "")
+        if action.startswith("remove-"):
+            try:
+                idx = int(action.split("-", 1)[1])
+            except ValueError:
+                abort(400)
+            if 0 <= idx < len(children) and len(children) > 1:
+                children.pop(idx)
+                state.save()
+            return redirect(url_for("report.step", step="enfants", **({"retour": "verifier"} if request.form.get("retour") else {})))
+        if action == "add" and len(children) < MAX_CHILDREN:
+            return redirect(url_for("report.step", step="enfant", n=len(children)))
+        return redirect(_next_step(state.data, "enfants"))
+    return _render_step("report/step_children.html", state=state, children=children,
+                        can_add=len(children) < MAX_CHILDREN)
+
+
+def _adults(state):
+    form = _load(F.AdultsForm, state.data.get("adults"))
+    if _posting() and form.validate():
+        state.data["adults"] = _store(form)
+        state.save()
+        return redirect(_next_step(state.data, "adultes"))
+    return _render_step("report/step_adults.html", form=form, state=state)
+
+
+def _concern(state):
+    cls = F.YoungConcernForm if state.data.get("source_type") == "young" else F.ConcernForm
+    form = _load(cls, state.data.get("concern"))
+    if _posting() and form.validate():
+        state.data["concern"] = _store(form)
+        state.save()
+        if form.danger_now.data == "yes":
+            return redirect(url_for("report.step", step="urgence", **({"retour": "verifier"} if request.form.get("retour") else {})))
+        return redirect(_next_step(state.data, "inquietude"))
+    return _render_step("report/step_concern.html", form=form, state=state)
+
+
+def _emergency(state):
+    return _render_step("report/emergency.html", state=state,
+                        next_url=_next_step(state.data, "inquietude"))
+
+
+def _professional(state):
+    if state.data.get("source_type") != "professional":
+        return redirect(url_for("report.step", step="qui"))
+    form = _load(F.ProfessionalForm, state.data.get("pro"))
+    action = request.form.get("action") if _posting() else None
+    if action == "add_fact":
+        if len(form.facts.entries) < form.facts.max_entries:
+            form.facts.append_entry()
+        state.data["pro"] = _store(form)   # keep what was typed, without judging it yet
+        state.save()
+        return _render_step("report/step_professional.html", form=form, state=state, focus_last_fact=True)
+    if _posting() and form.validate():
+        state.data["pro"] = _store(form)
+        state.save()
+        return redirect(_next_step(state.data, "professionnel"))
+    return _render_step("report/step_professional.html", form=form, state=state)
+
+
+def _sender(state):
+    if state.data.get("source_type") == "professional":
+        form = _load(F.ProfessionalSenderForm, state.data.get("sender") or {"contact_language": str(get_locale())})
+    else:
+        stored = state.data.get("sender") or {"contact_language": str(get_locale())}
+        if state.data.get("source_type") == "young" and "anonymous" not in stored:
+            stored = dict(stored, anonymous="yes")
+        form = _load(F.SenderForm, stored)
+    if _posting() and form.validate():
+        data = _store(form)
+        if data.get("anonymous") == "yes":
+            for k in ("name", "relation", "phone", "email"):
+                data[k] = ""
+        state.data["sender"] = data
+        state.save()
+        return redirect(_next_step(state.data, "vous"))
+    return _render_step("report/step_sender.html", form=form, state=state)
+
+
+ATTACHMENT_REASONS = {
+    "empty": lambda: _("The file is empty."),
+    "too_large": lambda: _("The file is larger than %(size)s MB.", size=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)),
+    "type": lambda: _("This type of file is not accepted. Send a PDF, a photo (JPEG, PNG, WebP), a Word or OpenDocument text, or a text file."),
+    "unreadable_image": lambda: _("This image cannot be read. Try another photo or a PDF."),
+    "too_many": lambda: _("You can attach at most %(n)s files.", n=current_app.config["ATTACHMENT_MAX_FILES"]),
+    "missing": lambda: _("Choose a file first."),
+}
+
+
+def _documents(state):
+    form = F.AttachmentForm()
+    error = None
+    if _posting():
+        action = request.form.get("action", "")
+        if action.startswith("remove-"):
+            try:
+                state.remove_file(int(action.split("-", 1)[1]))
+            except ValueError:
+                abort(400)
+            return redirect(url_for("report.step", step="documents", **({"retour": "verifier"} if request.form.get("retour") else {})))
+        if action == "upload":
+            if not form.validate():
+                error = _("Your session has expired. Nothing is lost: choose the file again.")
+            else:
+                error = _upload(state)
+            if error is None:
+                return redirect(url_for("report.step", step="documents", **({"retour": "verifier"} if request.form.get("retour") else {})))
+        else:
+            return redirect(_next_step(state.data, "documents"))
+    files = [(fid, meta) for fid, meta, _data in state.files()]
+    status = 400 if error else 200
+    return _render_step("report/step_files.html", form=form, state=state, files=files, error=error,
+                        max_files=current_app.config["ATTACHMENT_MAX_FILES"],
+                        max_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)), status
+
+
+def _upload(state):
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return ATTACHMENT_REASONS["missing"]()
+    if len(state.row.files) >= current_app.config["ATTACHMENT_MAX_FILES"]:
+        return ATTACHMENT_REASONS["too_many"]()
+    if not _upload_allowed():
+        return _("You have sent many files in a short time. Please wait a little before adding another; everything else you typed is kept.")
+    max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
+    data = upload.stream.read(max_bytes + 1)
+    try:
+        checked = attachments.check(upload.filename, data, max_bytes=max_bytes)
+    except attachments.AttachmentError as exc:
+        return ATTACHMENT_REASONS[exc.reason]()
+    state.add_file(checked.name, checked.mime, checked.data)
+    return None
+
+
+def _upload_allowed() -> bool:
+    """Attachment uploads have their own limit; a refusal keeps the page and what was typed."""
+    from ..ratelimit import hit
+    return hit("upload", current_app.config["RATELIMIT_UPLOAD"])
+
+
+# Check your answers and send -------------------------------------------------------------------
+
+def _missing_steps(data) -> list:
+    missing = []
+    if not data.get("source_type"):
+        missing.append("qui")
+    if not data.get("children"):
+        missing.append("enfant")
+    if not data.get("concern"):
+        missing.append("inquietude")
+    if data.get("source_type") == "professional" and not data.get("pro"):
+        missing.append("professionnel")
+    if not data.get("sender"):
+        missing.append("vous")
+    return missing
+
+
+@bp.get("/verifier")
+def check():
+    state, redirect_response = _draft_or_restart()
+    if redirect_response:
+        return redirect_response
+    missing = _missing_steps(state.data)
+    if missing:
+        return redirect(url_for("report.step", step=missing[0], **({"n": 0} if missing[0] == "enfant" else {})))
+    files = [(fid, meta) for fid, meta, _d in state.files()]
+    return _render_step("report/check.html", state=state, data=state.data, files=files, form=F.SendForm(),
+                        labels=_labels())
+
+
+def _labels():
+    def as_dict(choices):
+        return {k: v for k, v in choices}
+    return {
+        "source": as_dict(F.SOURCE_CHOICES), "sector": as_dict(F.SECTOR_CHOICES), "sex": as_dict(F.SEX_CHOICES),
+        "age_estimate": as_dict(F.AGE_ESTIMATE_CHOICES), "lives_with": as_dict(F.LIVES_WITH_CHOICES),
+        "category": F.CATEGORY_LABELS, "since": as_dict(F.SINCE_CHOICES), "danger": as_dict(F.DANGER_CHOICES),
+        "relation": as_dict(F.RELATION_CHOICES), "sender_relation": as_dict(F.SENDER_RELATION_CHOICES),
+        "yes_no": as_dict(F.YES_NO), "signalement": as_dict(F.SIGNALEMENT_CHOICES),
+        "language": {c: n for c, n, _d in __import__("portal.i18n", fromlist=["LANGUAGES"]).LANGUAGES},
+    }
+
+
+def _send_limit_key():
+    from ..ratelimit import client_key
+    return client_key()
+
+
+@bp.post("/envoyer")
+def send():
+    state = drafts.load()
+    if state is None:
+        return redirect(url_for("report.start", expire=1))
+    if state.sent:
+        return redirect(url_for("report.confirmation"))
+    form = F.SendForm()
+    missing = _missing_steps(state.data)
+    if missing:
+        return redirect(url_for("report.check"))
+    if not form.validate():
+        files = [(fid, meta) for fid, meta, _d in state.files()]
+        return _render_step("report/check.html", state=state, data=state.data, files=files, form=form,
+                            labels=_labels()), 400
+    from ..ratelimit import hit, retry_after
+    if not hit("send", current_app.config["RATELIMIT_SEND"]):
+        files = [(fid, meta) for fid, meta, _d in state.files()]
+        response = make_response(_render_step(
+            "report/check.html", state=state, data=state.data, files=files, form=form, labels=_labels(),
+            limited=True), 429)
+        response.headers["Retry-After"] = str(retry_after("send", current_app.config["RATELIMIT_SEND"]))
+        return response
+    automated = bool(form.website.data) or (
+        time.time() - float(state.data.get("started_at", 0)) < current_app.config["FORM_MIN_SECONDS"])
+    return _commit_send(state, automated)
+
+
+def _commit_send(state, automated: bool):
+    profile = profiles()[state.row.departement]
+    session_ = db.session
+    try:
+        crip_key = keys.active_key(session_, profile.code)
+        if crip_key is None:
+            log.error("no active CRIP key for département %s: cannot accept IPs", profile.code)
+            return _send_failed(state)
+        files = [attachments.CheckedFile(meta["name"], meta["mime"], data) for _fid, meta, data in state.files()]
+        receipt = intake.submit(
+            session_, answers=_answers(state.data), files=files, received_by=profile.code,
+            served=profiles(), crip_key=crip_key, secret_key=current_app.config["SECRET_KEY"],
+            submission_token=state.row.submission_token, language=str(get_locale()),
+            probably_automated=automated, now=now_utc(), deadlines=_deadlines(),
+            fast_kdf=current_app.config.get("FAST_KDF", False))
+        state.row.ip_id = receipt.ip_id
+        state.row.confirmation = sealing.encrypt_json(state.key, {
+            "reference": receipt.reference, "code": receipt.code, "source_type": state.data.get("source_type"),
+            "answers": state.data if state.data.get("source_type") == "professional" else None})
+        state.row.ciphertext = sealing.encrypt_json(state.key, {"sent": True})
+        state.row.files.clear()
+        state.row.updated_at = now_utc()
+        session_.commit()
+    except IntegrityError:
+        # A concurrent post of the same draft won: show its confirmation.
+        session_.rollback()
+        session_.expire_all()
+        g.pop("draft_state", None)
+        again = drafts.load()
+        if again is not None and again.sent:
+            return redirect(url_for("report.confirmation"))
+        return _send_failed(state)
+    except (OperationalError, DBAPIError):
+        session_.rollback()
+        log.error("database unavailable while sending an IP")
+        return _send_failed(state)
+    log.info("IP received for %s (source=%s, automated=%s)", profile.code, state.data.get("source_type"), automated)
+    return redirect(url_for("report.confirmation"), code=303)
+
+
+def _send_failed(state):
+    files = [(fid, meta) for fid, meta, _d in _safe_files(state)]
+    return _render_step("report/check.html", state=state, data=state.data, files=files, form=F.SendForm(),
+                        labels=_labels(), failed=True), 503
+
+
+def _safe_files(state):
+    try:
+        return state.files()
+    except Exception:  # noqa: BLE001 - the database may be down: show the answers anyway
+        return []
+
+
+def _deadlines():
+    c = current_app.config
+    return {"evaluation_days": c["EVALUATION_DAYS"], "evaluation_days_under_2": c["EVALUATION_DAYS_UNDER_2"],
+            "evaluation_days_urgent": c["EVALUATION_DAYS_URGENT"]}
+
+
+def _answers(data) -> dict:
+    keep = ("source_type", "sector", "children", "adults", "concern", "pro", "sender")
+    return {k: data[k] for k in keep if k in data}
+
+
+@bp.get("/confirmation")
+def confirmation():
+    state = drafts.load()
+    conf = state.confirmation() if state is not None else None
+    if conf is None:
+        return redirect(url_for("report.start"))
+    return render_template("report/confirmation.html", reference=conf["reference"],
+                           code=codes.group(conf["code"]), source=conf.get("source_type"))
+
+
+@bp.get("/confirmation/copie.pdf")
+def confirmation_pdf():
+    state = drafts.load()
+    conf = state.confirmation() if state is not None else None
+    if conf is None or not conf.get("answers"):
+        abort(404)
+    from .pdf import render_copy
+    pdf = render_copy(conf["reference"], conf["answers"], _labels(), current_profile())
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{conf["reference"]}.pdf"'
+    return response
+
+
+@bp.post("/terminer")
+def finish():
+    """Forget the confirmation in this browser (the IP itself is safe in the CRIP's queue)."""
+    response = redirect(url_for("public.home"))
+    drafts.clear_cookie(response)
+    return response
+
+
+# Follow-up ------------------------------------------------------------------------------------
+
+FU_SESSION = "fu"
+
+
+def _fu_access():
+    data = session.get(FU_SESSION)
+    if not data:
+        return None
+    if data.get("exp", 0) < time.time():
+        session.pop(FU_SESSION, None)
+        return None
+    data["exp"] = time.time() + 20 * 60
+    session[FU_SESSION] = data
+    ip = db.session.get(InformationPreoccupante, data["ip"])
+    if ip is None:
+        session.pop(FU_SESSION, None)
+        return None
+    return ip, bytes.fromhex(data["sk"])
+
+
+@bp.route("/suivi", methods=["GET", "POST"])
 def followup():
-    return render_template("public/home.html")
+    form = F.FollowUpForm()
+    error = None
+    status = 200
+    if _posting() and form.validate():
+        from ..ratelimit import hit, retry_after
+        limit = current_app.config["RATELIMIT_FOLLOWUP_CHECK"]
+        if not hit("followup", limit):
+            response = make_response(render_template("report/followup_signin.html", form=form, limited=True), 429)
+            response.headers["Retry-After"] = str(retry_after("followup", limit))
+            return response
+        try:
+            access = intake.check_followup(
+                db.session, reference=form.reference.data, code=form.code.data,
+                secret_key=current_app.config["SECRET_KEY"], now=now_utc(),
+                lock_after=current_app.config["FOLLOWUP_LOCK_AFTER"],
+                lock_seconds=current_app.config["FOLLOWUP_LOCK_SECONDS"],
+                fast_kdf=current_app.config.get("FAST_KDF", False))
+            db.session.commit()
+        except intake.FollowUpLocked:
+            db.session.rollback()
+            access = None
+        if access is not None:
+            session[FU_SESSION] = {"ip": access.ip_id, "sk": access.private_key.hex(), "exp": time.time() + 20 * 60}
+            return redirect(url_for("report.followup_messages"), code=303)
+        error = _("This reference and code do not match a report, or too many attempts were made. Check them and try again later.")
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("report/followup_signin.html", form=form, error=error), status
+
+
+@bp.route("/suivi/messages", methods=["GET", "POST"])
+def followup_messages():
+    found = _fu_access()
+    if found is None:
+        return redirect(url_for("report.followup"))
+    ip, sk = found
+    form = F.MessageForm()
+    status = 200
+    sent = False
+    if request.method == "POST":
+        from ..ratelimit import hit, retry_after
+        limit = current_app.config["RATELIMIT_FOLLOWUP_MESSAGE"]
+        if form.validate():
+            if not hit("message", limit):
+                messages = intake.sender_messages(ip, sk, now_utc())
+                response = make_response(render_template("report/followup.html", ip=ip, form=form, messages=messages,
+                                                         status=intake.coarse_status(ip.status), limited=True), 429)
+                response.headers["Retry-After"] = str(retry_after("message", limit))
+                return response
+            crip_key = db.session.get(__import__("portal.models", fromlist=["CripKey"]).CripKey, ip.crip_key_id)
+            try:
+                intake.post_sender_message(db.session, ip=ip, crip_public_key=crip_key.public_key,
+                                           text=form.body.data, now=now_utc())
+                db.session.commit()
+            except (OperationalError, DBAPIError):
+                db.session.rollback()
+                messages = []
+                return render_template("report/followup.html", ip=ip, form=form, messages=messages,
+                                       status=intake.coarse_status(ip.status), failed=True), 503
+            return redirect(url_for("report.followup_messages", envoye=1), code=303)
+        status = 400
+    messages = intake.sender_messages(ip, sk, now_utc())
+    db.session.commit()
+    return render_template("report/followup.html", ip=ip, form=form if status == 400 else F.MessageForm(formdata=None),
+                           messages=messages, status=intake.coarse_status(ip.status),
+                           sent=bool(request.args.get("envoye"))), status
+
+
+@bp.post("/suivi/fin")
+def followup_signout():
+    session.pop(FU_SESSION, None)
+    return redirect(url_for("report.followup"))

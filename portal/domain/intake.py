@@ -1,0 +1,229 @@
+"""Turning a finished draft into an IP in the CRIP's queue: one transaction, sealed, routed, prioritised.
+
+No Flask here: the web layer passes the cleaned answers, the files, the served profiles and the
+CRIP's public key, and commits (or rolls back) the session.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import nacl.utils
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Attachment, FollowUp, InformationPreoccupante, IpCategory, IpChild, Message
+from . import codes, priority, routing, sealing
+from .sealing import KDF_SALT_BYTES
+
+
+@dataclass(frozen=True)
+class Receipt:
+    ip_id: int
+    reference: str
+    code: str
+
+
+def child_age(child: dict, today: date) -> int | None:
+    """Age in years from the date of birth, else the age given, else the estimate's lower bound."""
+    if child.get("birth_date"):
+        try:
+            return priority.age_on(date.fromisoformat(child["birth_date"]), today)
+        except ValueError:
+            pass
+    if child.get("age") not in (None, ""):
+        return int(child["age"])
+    band = child.get("age_estimate")
+    lower = {"0-1": 0, "2-5": 2, "6-10": 6, "11-14": 11, "15-17": 15}
+    return lower.get(band)
+
+
+def _route_of(answers: dict, served: dict) -> routing.Route:
+    """Route on the first child whose place is known (siblings live together in most reports)."""
+    for child in answers.get("children", []):
+        if child.get("commune") or child.get("postcode"):
+            return routing.route(insee=child.get("commune") or None,
+                                 postcode=child.get("postcode") or None, served=served)
+    return routing.Route(routing.UNROUTED, None, None)
+
+
+def _unique_reference(session: Session) -> str:
+    while True:
+        ref = codes.new_reference()
+        if session.scalar(select(InformationPreoccupante.id).where(InformationPreoccupante.reference == ref)) is None:
+            return ref
+
+
+def submit(session: Session, *, answers: dict, files: list, received_by: str, served: dict,
+           crip_key, secret_key: str, submission_token: str | None, language: str,
+           probably_automated: bool, now: datetime, deadlines: dict | None = None,
+           channel: str = "online", fast_kdf: bool = False) -> Receipt:
+    """Add the IP and everything that belongs to it to `session` (flushed, not committed).
+
+    `files`: CheckedFile-like objects (name, mime, data). `crip_key`: the CripKey row of the
+    receiving département. The caller commits; on any error it rolls back and nothing is stored.
+    """
+    today = now.date()
+    children = answers.get("children") or [{}]
+    ages = [child_age(c, today) for c in children]
+    categories = sorted(set(answers.get("concern", {}).get("categories", [])) & set(priority.CATEGORIES))
+    danger_now = answers.get("concern", {}).get("danger_now") == "yes"
+    source_type = answers.get("source_type", "public")
+    prio = priority.assess(danger_now=danger_now, categories=categories, ages=ages,
+                           source_type=source_type, received=today, **(deadlines or {}))
+    where = _route_of(answers, served)
+    known = [a for a in ages if a is not None]
+    sender = answers.get("sender", {})
+    anonymous = source_type != "professional" and sender.get("anonymous") == "yes"
+    pk = crip_key.public_key
+
+    ip = InformationPreoccupante(
+        reference=_unique_reference(session),
+        submission_token=submission_token,
+        received_by=received_by,
+        routing_status=where.status,
+        departement=where.departement,
+        territory=where.territory,
+        channel=channel,
+        source_type=source_type,
+        source_sector=answers.get("sector") or None,
+        language=language,
+        contact_language=sender.get("contact_language") or language,
+        anonymous=anonymous,
+        wants_feedback=source_type == "professional" or bool(sender.get("wants_feedback")),
+        danger_now=danger_now,
+        child_count=len(children),
+        youngest_age_band=priority.age_band(min(known)) if known else "unknown",
+        urgency=prio.urgency,
+        urgency_reasons=",".join(prio.reasons),
+        probably_automated=probably_automated,
+        status="new",
+        received_at=now,
+        analysis_due=prio.analysis_due,
+        evaluation_due=prio.evaluation_due,
+        crip_key_id=crip_key.id,
+        sealed=sealing.seal_json(pk, {k: v for k, v in answers.items() if k != "children"}),
+    )
+    for i, (child, age) in enumerate(zip(children, ages)):
+        ip.children.append(IpChild(position=i, age_band=priority.age_band(age),
+                                   sex=child.get("sex") if child.get("sex") in ("f", "m") else "x",
+                                   sealed=sealing.seal_json(pk, child)))
+    for cat in categories:
+        ip.categories.append(IpCategory(category=cat))
+    for f in files:
+        blob = json.dumps({"name": f.name, "mime": f.mime}).encode() + b"\n" + f.data
+        ip.attachments.append(Attachment(mime=f.mime, size=len(f.data), sealed=sealing.seal_bytes(pk, blob)))
+    code = codes.new_followup_code()
+    salt = nacl.utils.random(KDF_SALT_BYTES)
+    _sk, followup_pk = sealing.derive_keypair(code, salt, fast=fast_kdf)
+    ip.followup = FollowUp(code_hash=codes.code_hash(secret_key, code), kdf_salt=salt, public_key=followup_pk)
+    session.add(ip)
+    session.flush()
+    return Receipt(ip.id, ip.reference, code)
+
+
+def open_attachment(private_key: bytes, sealed: bytes) -> tuple[dict, bytes]:
+    blob = sealing.open_bytes(private_key, sealed)
+    head, _, data = blob.partition(b"\n")
+    return json.loads(head), data
+
+
+# Follow-up channel ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FollowUpAccess:
+    ip_id: int
+    private_key: bytes
+
+
+class FollowUpLocked(Exception):
+    def __init__(self, until: datetime):
+        self.until = until
+
+
+def check_followup(session: Session, *, reference: str, code: str, secret_key: str, now: datetime,
+                   lock_after: int, lock_seconds: int, fast_kdf: bool = False) -> FollowUpAccess | None:
+    """Return access for a right reference + code; count failures against the reference and lock it
+    after `lock_after` wrong codes, whatever address they come from. None means "wrong" (one message
+    whatever the reason). Raises FollowUpLocked while locked, even for the right code."""
+    ref = codes.normalize_reference(reference)
+    norm = codes.normalize_code(code)
+    if ref is None:
+        return None
+    ip = session.scalar(select(InformationPreoccupante).where(InformationPreoccupante.reference == ref))
+    if ip is None or ip.followup is None:
+        return None
+    fu = ip.followup
+    locked_until = fu.locked_until
+    if locked_until is not None and locked_until.tzinfo is None:
+        from datetime import timezone
+        locked_until = locked_until.replace(tzinfo=timezone.utc)
+    if locked_until and locked_until > now:
+        raise FollowUpLocked(locked_until)
+    import hmac
+    if norm is None or not hmac.compare_digest(fu.code_hash, codes.code_hash(secret_key, norm)):
+        fu.failed_attempts += 1
+        if fu.failed_attempts >= lock_after:
+            fu.locked_until = now + timedelta(seconds=lock_seconds)
+            fu.failed_attempts = 0
+        session.flush()
+        return None
+    fu.failed_attempts = 0
+    fu.locked_until = None
+    fu.last_seen_at = now
+    sk, pk = sealing.derive_keypair(norm, fu.kdf_salt, fast=fast_kdf)
+    if pk != fu.public_key:
+        return None
+    session.flush()
+    return FollowUpAccess(ip.id, sk)
+
+
+def post_sender_message(session: Session, *, ip: InformationPreoccupante, crip_public_key: bytes,
+                        text: str, now: datetime) -> Message:
+    """A message from the sender: sealed to the CRIP, and to the sender's own follow-up key."""
+    body = {"text": text}
+    msg = Message(ip_id=ip.id, direction="to_crip", created_at=now,
+                  sealed_for_crip=sealing.seal_json(crip_public_key, body),
+                  sealed_for_sender=sealing.seal_json(ip.followup.public_key, body))
+    session.add(msg)
+    session.flush()
+    return msg
+
+
+def post_crip_message(session: Session, *, ip: InformationPreoccupante, crip_public_key: bytes,
+                      text: str, author: str, now: datetime) -> Message:
+    """A message from the CRIP: readable by the holder of the follow-up code, and by the CRIP."""
+    body = {"text": text, "author": author}
+    msg = Message(ip_id=ip.id, direction="to_sender", created_at=now,
+                  sealed_for_crip=sealing.seal_json(crip_public_key, body),
+                  sealed_for_sender=sealing.seal_json(ip.followup.public_key, body))
+    session.add(msg)
+    session.flush()
+    return msg
+
+
+def sender_messages(ip: InformationPreoccupante, private_key: bytes, now: datetime) -> list[dict]:
+    """The messages the follow-up code opens; marks CRIP messages as read."""
+    out = []
+    for m in ip.messages:
+        if m.sealed_for_sender is None:
+            continue
+        try:
+            body = sealing.open_json(private_key, m.sealed_for_sender)
+        except sealing.SealError:
+            continue
+        if m.direction == "to_sender" and m.read_at is None:
+            m.read_at = now
+        out.append({"direction": m.direction, "text": body.get("text", ""), "at": m.created_at})
+    return out
+
+
+COARSE_STATUS = {
+    "new": "received", "analysis": "assessing", "more_info": "assessing", "evaluation": "assessing",
+    "closed": "closed", "help": "closed", "signalement": "closed", "transferred": "closed", "linked": "closed",
+}
+
+
+def coarse_status(status: str) -> str:
+    return COARSE_STATUS.get(status, "assessing")

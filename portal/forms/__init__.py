@@ -1,0 +1,1 @@
+"""Flask-WTF form classes. Labels and messages are lazy_gettext message ids in English."""

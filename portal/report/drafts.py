@@ -1,0 +1,129 @@
+"""Drafts of the IP form: encrypted in the database with a key held only by the sender's browser.
+
+The cookie `ipdraft` carries "<draft id>.<key>" (HttpOnly, SameSite=Lax, no expiry date: it
+dies with the browser session). The database row holds only ciphertext, and it expires after
+DRAFT_TTL_SECONDS without activity. Once sent, the row keeps the confirmation (sealed with the
+same key) for CONFIRMATION_TTL_SECONDS so that a double post or a refresh shows the same page.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app, g, request
+from sqlalchemy import delete
+
+from ..domain import sealing
+from ..extensions import db
+from ..models import Draft, DraftFile
+
+COOKIE = "ipdraft"
+
+
+def _now():
+    from ..web import now_utc
+    return now_utc()
+
+
+def _aware(dt):
+    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+
+
+class DraftState:
+    """The decrypted draft of this request."""
+
+    def __init__(self, row: Draft, key: bytes, data: dict):
+        self.row, self.key, self.data = row, key, data
+
+    @property
+    def sent(self) -> bool:
+        return self.row.ip_id is not None
+
+    def save(self):
+        self.row.ciphertext = sealing.encrypt_json(self.key, self.data)
+        self.row.updated_at = _now()
+        db.session.commit()
+
+    def confirmation(self) -> dict | None:
+        if self.row.confirmation is None:
+            return None
+        return sealing.decrypt_json(self.key, self.row.confirmation)
+
+    def files(self):
+        out = []
+        for f in self.row.files:
+            blob = sealing.decrypt(self.key, f.ciphertext)
+            head, _, data = blob.partition(b"\n")
+            import json
+            meta = json.loads(head)
+            out.append((f.id, meta, data))
+        return out
+
+    def add_file(self, name: str, mime: str, data: bytes):
+        import json
+        blob = json.dumps({"name": name, "mime": mime}).encode() + b"\n" + data
+        self.row.files.append(DraftFile(ciphertext=sealing.encrypt(self.key, blob), size=len(data)))
+        self.save()
+
+    def remove_file(self, file_id: int) -> bool:
+        for f in list(self.row.files):
+            if f.id == file_id:
+                self.row.files.remove(f)
+                self.save()
+                return True
+        return False
+
+
+def create(departement: str) -> tuple[DraftState, str]:
+    key = sealing.new_secret_key()
+    data = {"started_at": time.time(), "children": []}
+    row = Draft(id=secrets.token_urlsafe(24), departement=departement,
+                ciphertext=sealing.encrypt_json(key, data), submission_token=secrets.token_urlsafe(24),
+                created_at=_now(), updated_at=_now())
+    db.session.add(row)
+    db.session.commit()
+    return DraftState(row, key, data), f"{row.id}.{sealing.encode_key(key)}"
+
+
+def load() -> DraftState | None:
+    """The draft of this browser, or None (no cookie, unknown, expired, or unreadable)."""
+    if "draft_state" in g:
+        return g.draft_state
+    raw = request.cookies.get(COOKIE, "")
+    state = None
+    if "." in raw:
+        draft_id, _, key_text = raw.partition(".")
+        row = db.session.get(Draft, draft_id[:43])
+        if row is not None:
+            ttl = current_app.config["CONFIRMATION_TTL_SECONDS" if row.ip_id else "DRAFT_TTL_SECONDS"]
+            if _aware(row.updated_at) + timedelta(seconds=ttl) < _now():
+                db.session.delete(row)
+                db.session.commit()
+            else:
+                try:
+                    key = sealing.decode_key(key_text)
+                    state = DraftState(row, key, sealing.decrypt_json(key, row.ciphertext))
+                except sealing.SealError:
+                    state = None
+    g.draft_state = state
+    return state
+
+
+def set_cookie(response, value: str):
+    response.set_cookie(COOKIE, value, httponly=True, samesite="Lax", secure=current_app.config["HTTPS"],
+                        path="/")
+
+
+def clear_cookie(response):
+    response.delete_cookie(COOKIE, path="/")
+
+
+def purge_expired(session, now: datetime, draft_ttl: int, confirmation_ttl: int) -> int:
+    """Delete drafts idle for longer than their TTL (run by `flask purge-drafts` and at sign-in)."""
+    a = session.execute(delete(Draft).where(Draft.ip_id.is_(None),
+                                            Draft.updated_at < now - timedelta(seconds=draft_ttl))).rowcount
+    b = session.execute(delete(Draft).where(Draft.ip_id.is_not(None),
+                                            Draft.updated_at < now - timedelta(seconds=confirmation_ttl))).rowcount
+    session.commit()
+    return (a or 0) + (b or 0)

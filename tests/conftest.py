@@ -1,0 +1,133 @@
+"""Shared fixtures: an app on a temporary SQLite by default, on PostgreSQL and Redis where reachable.
+
+Under CI=true (see .ci/run) PostgreSQL, Redis and Chromium are required: a test that needs them
+fails there instead of skipping.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+CI = os.environ.get("CI") == "true"
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def need_service(name: str, host: str, port: int):
+    if _reachable(host, port):
+        return
+    if CI:
+        pytest.fail(f"{name} at {host}:{port} is required under CI=true but is not reachable")
+    pytest.skip(f"{name} not reachable at {host}:{port}")
+
+
+def base_config(tmp_path, **extra):
+    cfg = {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_ENABLED": True,
+        "WTF_CSRF_ENABLED": False,
+        "FORM_MIN_SECONDS": 0,
+        "FAST_KDF": True,
+    }
+    cfg.update(extra)
+    return cfg
+
+
+def make_app(tmp_path, **extra):
+    from portal import create_app
+    from portal.extensions import db
+    from portal.migrate import upgrade
+    from portal.domain import keys
+
+    app = create_app(base_config(tmp_path, **extra), env={})
+    with app.app_context():
+        upgrade(db.engine)
+        app.config["TEST_CRIP_KEYS"] = {}
+        for code in app.config["PROFILES"]:
+            app.config["TEST_CRIP_KEYS"][code] = keys.create_crip_key(db.session, code)
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(tmp_path)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def multi_app(tmp_path):
+    return make_app(tmp_path, PORTAL_DEPARTEMENTS=["31", "38", "39", "44"])
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    need_service("PostgreSQL", "127.0.0.1", 5432)
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+        ), {"n": name})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_app(tmp_path, pg_url):
+    app = make_app(tmp_path, DATABASE_URL=pg_url)
+    yield app
+    from portal.models import Base
+    engine = app.extensions["portal_engine"]
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_app(request, tmp_path):
+    """The same test on the embedded SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield make_app(tmp_path)
+    else:
+        yield request.getfixturevalue("pg_app")
+
+
+@pytest.fixture
+def redis_url():
+    need_service("Redis", "127.0.0.1", 6379)
+    import redis
+    r = redis.Redis.from_url(REDIS_URL)
+    r.flushdb()
+    yield REDIS_URL
+    r.flushdb()
