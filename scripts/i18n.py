@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Translation catalogs in one command.
+
+  python scripts/i18n.py update    extract every message (Python, templates, profiles) into
+                                   translations/messages.pot and update (or create) each catalog
+  python scripts/i18n.py check     fail on any untranslated, fuzzy or obsolete message, any
+                                   placeholder that differs from its message id, a catalog whose
+                                   header lacks X-Reviewed, or template text outside gettext
+  python scripts/i18n.py compile   compile the .mo files
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TRANSLATIONS = ROOT / "translations"
+POT = TRANSLATIONS / "messages.pot"
+
+
+def locales():
+    from portal.i18n import CODES
+    return CODES
+
+
+def run(*args):
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+
+def update():
+    TRANSLATIONS.mkdir(exist_ok=True)
+    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location", "--sort-output",
+        "--omit-header", "-o", str(POT), "portal")
+    for code in locales():
+        po = TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"
+        if po.exists():
+            run("update", "-i", str(POT), "-d", str(TRANSLATIONS), "-l", code, "--no-fuzzy-matching",
+                "--ignore-obsolete", "--omit-header")
+        else:
+            run("init", "-i", str(POT), "-d", str(TRANSLATIONS), "-l", code)
+            text = po.read_text(encoding="utf-8")
+            text = text.replace('"Generated-By:', '"X-Reviewed: no\\n"\n"Generated-By:', 1)
+            po.write_text(text, encoding="utf-8")
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]|\{\{\s*\w+\s*\}\}")
+
+
+def _placeholders(text: str):
+    return sorted(PLACEHOLDER.findall(text) + re.findall(r"%\((\w+)\)", text))
+
+
+def check_catalogs() -> list[str]:
+    from babel.messages.pofile import read_po
+    problems = []
+    with POT.open("rb") as fh:
+        template = read_po(fh)
+    ids = {m.id for m in template if m.id}
+    for code in locales():
+        po = TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"
+        if not po.exists():
+            problems.append(f"{code}: catalog missing")
+            continue
+        head = po.read_text(encoding="utf-8")[:4000]
+        if "X-Reviewed:" not in head:
+            problems.append(f"{code}: header has no X-Reviewed line (yes or no)")
+        with po.open("rb") as fh:
+            cat = read_po(fh)
+        seen = set()
+        for m in cat:
+            if not m.id:
+                continue
+            seen.add(m.id)
+            mid = m.id if isinstance(m.id, str) else m.id[0]
+            if m.id not in ids:
+                problems.append(f"{code}: obsolete message {mid[:60]!r}")
+                continue
+            strings = m.string if isinstance(m.string, (list, tuple)) else [m.string]
+            if not all(strings):
+                problems.append(f"{code}: untranslated {mid[:60]!r}")
+                continue
+            if m.fuzzy:
+                problems.append(f"{code}: fuzzy {mid[:60]!r}")
+            want = _placeholders(mid)
+            for s in strings:
+                if _placeholders(s) != want:
+                    problems.append(f"{code}: placeholders differ in {mid[:60]!r}: {s[:80]!r}")
+        for missing in ids - seen:
+            mid = missing if isinstance(missing, str) else missing[0]
+            problems.append(f"{code}: message not in catalog {mid[:60]!r} (run update)")
+    return problems
+
+
+JINJA = re.compile(r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}|\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.S)
+TAG = re.compile(r"<[^>]*>", re.S)
+ALLOWED_TEXT = re.compile(r"^[\s\d/–—:;.,()+·|•*«»\"'&;#-]*$|^&\w+;$")
+
+
+def check_templates() -> list[str]:
+    problems = []
+    for path in sorted((ROOT / "portal" / "templates").rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        stripped = JINJA.sub(" ", text)
+        stripped = re.sub(r"<(script|style)\b.*?</\1>", " ", stripped, flags=re.S)
+        stripped = TAG.sub("\n", stripped)
+        for line in stripped.splitlines():
+            line = line.strip()
+            if line and not ALLOWED_TEXT.match(line) and re.search(r"[A-Za-zÀ-ÿ]{2,}", line):
+                problems.append(f"{path.relative_to(ROOT)}: text outside gettext: {line[:70]!r}")
+    return problems
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else "check"
+    if cmd == "update":
+        update()
+    elif cmd == "compile":
+        run("compile", "-d", str(TRANSLATIONS))
+    elif cmd == "check":
+        problems = check_templates() + check_catalogs()
+        for p in problems[:200]:
+            print(p)
+        if problems:
+            print(f"{len(problems)} translation problem(s)")
+            return 1
+        print(f"translations complete: {len(locales())} catalogs")
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
