@@ -5,7 +5,7 @@ import logging
 from datetime import datetime, timezone
 
 from flask import abort, current_app, g, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import format_decimal, get_locale, gettext as _
 from werkzeug.exceptions import HTTPException
 
 from . import i18n
@@ -104,6 +104,7 @@ def _globals():
         "quick_exit_url": url_for("quick_exit") if "quick_exit" in current_app.view_functions else current_app.config["QUICK_EXIT_URL"],
         "serves_public": "public" in current_app.config["PORTAL_SERVES"],
         "catalog_reviewed": catalog_reviewed(locale),
+        "draft_hours": format_decimal(round(current_app.config["DRAFT_TTL_SECONDS"] / 3600, 1)),
     }
 
 

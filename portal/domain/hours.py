@@ -15,12 +15,16 @@ class LineStatus:
     open: bool
     closes_at: datetime | None  # local time, when open
     opens_at: datetime | None   # local time of the next opening, when closed
+    always: bool = False        # open 24 hours a day, 7 days a week
 
 
 def status(hours: dict, now: datetime | None = None, tz: ZoneInfo = PARIS) -> LineStatus:
     if not hours:
         return LineStatus(False, False, None, None)
     now = (now or datetime.now(timezone.utc)).astimezone(tz)
+    if all(any(s.hour == 0 and s.minute == 0 and e.hour == 23 and e.minute == 59 for s, e in hours.get(d, ()))
+           for d in DAYS):
+        return LineStatus(True, True, None, None, always=True)
     today = DAYS[now.weekday()]
     for start, end in hours.get(today, ()):
         if start <= now.time() < end:
