@@ -91,6 +91,13 @@ class InformationPreoccupante(Base):
     evaluation_due: Mapped[date] = mapped_column(Date)
     crip_key_id: Mapped[int] = mapped_column(ForeignKey("crip_keys.id"))
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # Workflow (CRIP back office)
+    taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    assigned_team: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    signalement_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    transfer_to: Mapped[str | None] = mapped_column(String(3), nullable=True)
     children: Mapped[list["IpChild"]] = relationship(
         back_populates="ip", cascade="all, delete-orphan", order_by="IpChild.position")
     categories: Mapped[list["IpCategory"]] = relationship(
@@ -162,3 +169,75 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ip: Mapped[InformationPreoccupante] = relationship(back_populates="messages")
+
+
+# CRIP back office -------------------------------------------------------------------------------
+
+class StaffUser(Base):
+    """A CRIP staff account. Deactivated, never deleted, so that the audit log stays whole."""
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(12))            # agent | supervisor | evaluator | admin
+    departement: Mapped[str] = mapped_column(String(3))
+    territory: Mapped[str | None] = mapped_column(String(40), nullable=True)   # evaluator's team
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)   # encrypted
+    totp_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
+    recovery_codes: Mapped[str] = mapped_column(Text, default="")   # keyed hashes, comma-separated
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)    # bumped by "sign out everywhere"
+    key_salt: Mapped[bytes | None] = mapped_column(LargeBinary(16), nullable=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)   # CRIP key, wrapped
+    last_queue_view_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IpEvent(Base):
+    """One step of an IP's workflow: who, when, from which status to which, and why (sealed)."""
+    __tablename__ = "ip_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class IpLink(Base):
+    """Two IPs about the same child (or household)."""
+    __tablename__ = "ip_links"
+    ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), primary_key=True)
+    linked_ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained audit log: each line's hash covers the previous line's hash."""
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(80), default="")
+    detail: Mapped[str] = mapped_column(String(400), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxMail(Base):
+    """Notifications waiting to be sent by `flask outbox send`; never any content of an IP."""
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recipient: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(30))
+    dedup_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
