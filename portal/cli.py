@@ -53,6 +53,64 @@ def register(app):
         demo.seed(db.session, current_app)
         click.echo(f"Demo data ready. New CRIP keys: {', '.join(created) or 'none'}.")
 
+    crip_group = click.Group("crip", help="CRIP staff accounts.")
+    app.cli.add_command(crip_group)
+
+    @crip_group.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", required=True, type=click.Choice(["agent", "supervisor", "evaluator", "admin"]))
+    @click.option("--departement", required=True)
+    @click.option("--territory", default=None, help="The evaluator's territory or team code.")
+    @click.option("--key-file", type=click.Path(dir_okay=False), default=None,
+                  help="File holding the CRIP private key (or recovery key), to wrap for this account.")
+    @click.option("--password", default=None, help="Prompted for when omitted (recommended).")
+    def create_user(email, name, role, departement, territory, key_file, password):
+        """Create a staff account; the CRIP key is wrapped with the person's password."""
+        from .domain import staff
+        code = departement.upper()
+        if code not in current_app.config["PROFILES"]:
+            _fail(f"département {departement!r} is not served by this instance")
+        if territory and territory not in {t.code for t in current_app.config["PROFILES"][code].territories}:
+            _fail(f"territory {territory!r} is not in the profile of département {code}")
+        private = None
+        if key_file:
+            try:
+                private = bytes.fromhex(Path(key_file).read_text().strip())
+            except (OSError, ValueError):
+                _fail(f"cannot read a hex private key from {key_file}")
+            from .domain import keys, sealing
+            active = keys.active_key(db.session, code)
+            if active is None or bytes(sealing.PrivateKey(private).public_key) != active.public_key:
+                _fail("this private key does not match the département's active CRIP key")
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        _migrate()
+        try:
+            user = staff.create_user(db.session, email=email, name=name, role=role, departement=code,
+                                     password=password, crip_private_key=private, territory=territory,
+                                     fast_kdf=current_app.config.get("FAST_KDF", False))
+        except staff.StaffError as exc:
+            _fail(str(exc))
+        from .domain import audit
+        audit.record(db.session, actor_id=None, action="account_created", target=str(user.id), detail=role)
+        db.session.commit()
+        click.echo(f"Account created for {user.email} ({role}). The second factor is set up at first sign-in.")
+
+    @crip_group.command("deactivate-user")
+    @click.argument("email")
+    def deactivate_user(email):
+        """Deactivate an account (never deleted: the audit log stays whole)."""
+        from .domain import audit, staff
+        from .models import StaffUser
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+        if user is None:
+            _fail(f"no account for {email}")
+        staff.deactivate(user)
+        audit.record(db.session, actor_id=None, action="account_deactivated", target=str(user.id))
+        db.session.commit()
+        click.echo(f"Account {user.email} deactivated.")
+
     crip_keys = click.Group("crip-keys", help="CRIP key pairs (the private key never enters the database in clear).")
     app.cli.add_command(crip_keys)
 

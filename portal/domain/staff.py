@@ -1,0 +1,190 @@
+"""Staff accounts: argon2id passwords, TOTP second factor, recovery codes, lockout, wrapped CRIP key.
+
+The CRIP private key that opens the IPs is stored only wrapped, once per staff member, with a key
+derived from that person's password (argon2id). It is unwrapped at sign-in and held for that
+session only. Deactivating an account removes its copy; a password change re-wraps it.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import StaffUser
+from . import sealing
+
+ROLES = ("agent", "supervisor", "evaluator", "admin")
+READS_IPS = ("agent", "supervisor", "evaluator")
+_ph = PasswordHasher()   # argon2id with the library's recommended parameters
+MIN_PASSWORD = 12
+RECOVERY_CODES = 10
+
+
+class StaffError(ValueError):
+    pass
+
+
+def _aware(dt):
+    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+
+
+def hash_password(password: str) -> str:
+    return _ph.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise StaffError(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+def _server_box_key(secret_key: str, purpose: bytes) -> bytes:
+    return hashlib.blake2b(secret_key.encode(), digest_size=32, person=purpose[:16].ljust(16, b"\0")).digest()
+
+
+def encrypt_totp_secret(secret_key: str, totp_secret: str) -> bytes:
+    return sealing.encrypt(_server_box_key(secret_key, b"totp"), totp_secret.encode())
+
+
+def decrypt_totp_secret(secret_key: str, blob: bytes) -> str:
+    return sealing.decrypt(_server_box_key(secret_key, b"totp"), blob).decode()
+
+
+def session_key_box(secret_key: str) -> bytes:
+    """The server-side key that encrypts a CRIP key held in a staff session cookie."""
+    return _server_box_key(secret_key, b"staff-session")
+
+
+def create_user(session: Session, *, email: str, name: str, role: str, departement: str, password: str,
+                crip_private_key: bytes | None = None, territory: str | None = None,
+                fast_kdf: bool = False) -> StaffUser:
+    email = (email or "").strip().lower()
+    if role not in ROLES:
+        raise StaffError(f"role must be one of {', '.join(ROLES)}")
+    if "@" not in email:
+        raise StaffError("the e-mail address is not valid")
+    check_password_strength(password)
+    if session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email)) is not None:
+        raise StaffError(f"an account already exists for {email}")
+    if role == "evaluator" and not territory:
+        raise StaffError("a territorial evaluator needs a territory (team)")
+    if role in READS_IPS and crip_private_key is None:
+        raise StaffError("this role reads IPs: give the CRIP private key (or recovery key) to wrap for the account")
+    user = StaffUser(email=email, name=name, role=role, departement=departement, territory=territory,
+                     password_hash=hash_password(password))
+    if crip_private_key is not None and role in READS_IPS:
+        wrap_for(user, password, crip_private_key, fast_kdf=fast_kdf)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def wrap_for(user: StaffUser, password: str, private_key: bytes, *, fast_kdf: bool = False) -> None:
+    user.key_salt = secrets.token_bytes(sealing.KDF_SALT_BYTES)
+    user.wrapped_key = sealing.wrap_key(password, user.key_salt, private_key, fast=fast_kdf)
+
+
+@dataclass
+class SignIn:
+    user: StaffUser | None
+    problem: str | None        # None | "invalid" | "locked" | "inactive"
+    crip_key: bytes | None = None
+
+
+def authenticate(session: Session, *, email: str, password: str, now: datetime, lock_after: int = 5,
+                 lock_seconds: int = 900, fast_kdf: bool = False) -> SignIn:
+    """Check the password (first factor). Locks the account after `lock_after` failures."""
+    email = (email or "").strip().lower()
+    user = session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
+    if user is None:
+        _ph.hash(password or "x")   # same work whether or not the account exists
+        return SignIn(None, "invalid")
+    if _aware(user.locked_until) and _aware(user.locked_until) > now:
+        return SignIn(None, "locked")
+    try:
+        _ph.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        if user.failed_logins >= lock_after:
+            user.locked_until = now + timedelta(seconds=lock_seconds)
+            user.failed_logins = 0
+        session.flush()
+        return SignIn(None, "invalid")
+    if not user.active:
+        return SignIn(None, "inactive")
+    user.failed_logins = 0
+    if _ph.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    key = None
+    if user.wrapped_key is not None:
+        key = sealing.unwrap_key(password, user.key_salt, user.wrapped_key, fast=fast_kdf)
+    session.flush()
+    return SignIn(user, None, key)
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, email: str, issuer: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
+
+
+def verify_totp(secret: str, code: str, now: datetime) -> bool:
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    if len(code) != 6:
+        return False
+    return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+
+
+def new_recovery_codes(secret_key: str, user: StaffUser) -> list[str]:
+    codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODES)]
+    user.recovery_codes = ",".join(_recovery_hash(secret_key, c) for c in codes)
+    return [f"{c[:5]}-{c[5:]}" for c in codes]
+
+
+def _recovery_hash(secret_key: str, code: str) -> str:
+    return hmac.new(secret_key.encode(), b"recovery:" + code.encode(), hashlib.sha256).hexdigest()
+
+
+def use_recovery_code(secret_key: str, user: StaffUser, code: str) -> bool:
+    """Single use: a matching code is removed."""
+    norm = "".join(ch for ch in (code or "").lower() if ch in "0123456789abcdef")
+    if len(norm) != 10:
+        return False
+    h = _recovery_hash(secret_key, norm)
+    stored = [c for c in (user.recovery_codes or "").split(",") if c]
+    if h not in stored:
+        return False
+    stored.remove(h)
+    user.recovery_codes = ",".join(stored)
+    return True
+
+
+def change_password(user: StaffUser, *, old_password: str, new_password: str, crip_key: bytes | None,
+                    fast_kdf: bool = False) -> None:
+    try:
+        _ph.verify(user.password_hash, old_password or "")
+    except (VerificationError, InvalidHashError):
+        raise StaffError("the current password is wrong") from None
+    check_password_strength(new_password)
+    user.password_hash = hash_password(new_password)
+    if user.wrapped_key is not None:
+        if crip_key is None:
+            crip_key = sealing.unwrap_key(old_password, user.key_salt, user.wrapped_key, fast=fast_kdf)
+        wrap_for(user, new_password, crip_key, fast_kdf=fast_kdf)
+    user.session_epoch += 1
+
+
+def deactivate(user: StaffUser) -> None:
+    user.active = False
+    user.wrapped_key = None
+    user.key_salt = None
+    user.session_epoch += 1
