@@ -26,6 +26,13 @@ __all__ = ["create_app", "ConfigError", "ProfileError"]
 ConfigError = config_module.ConfigError
 
 
+def _no_address(record: logging.LogRecord) -> bool:
+    """The development server logs the client address first: never keep a raw IP address."""
+    if isinstance(record.msg, str) and " - - [" in record.msg:
+        record.msg = "- - -" + record.msg[record.msg.index(" - - [") + 4:]
+    return True
+
+
 def create_app(config: dict | None = None, env=None) -> Flask:
     """Build the app. `config` overrides settings read from the environment (tests use it)."""
     settings = config_module.from_env(env)
@@ -34,6 +41,7 @@ def create_app(config: dict | None = None, env=None) -> Flask:
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").addFilter(_no_address)
 
     app.config["PROFILES"] = load_profiles(app.config["PORTAL_DEPARTEMENTS"])
     app.config["MULTI_DEPARTEMENT"] = len(app.config["PROFILES"]) > 1
@@ -57,6 +65,9 @@ def create_app(config: dict | None = None, env=None) -> Flask:
         prefix = "/<dep>" if app.config["MULTI_DEPARTEMENT"] else ""
         app.register_blueprint(public_bp, url_prefix=prefix or None)
         app.register_blueprint(report_bp, url_prefix=f"{prefix}/signaler")
+        # The form has its own limits, which keep what was typed; the generic ceiling would not.
+        from .extensions import limiter
+        limiter.exempt(report_bp)
         from .public.views import register_root
         register_root(app)
     if "crip" in serves:

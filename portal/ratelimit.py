@@ -24,6 +24,8 @@ def client_key() -> str:
 
 
 _memory = None
+_shared_down_until = 0.0
+BREAKER_SECONDS = 5.0
 
 
 def _fallback():
@@ -37,8 +39,18 @@ def _fallback():
 
 
 def _strategies():
+    """The shared store first, unless it failed in the last few seconds (a short circuit breaker,
+    so that a dead Redis costs one bounded timeout every few seconds, not one per request)."""
     shared = getattr(limiter, "limiter", None)
-    return [s for s in (shared, _fallback()) if s is not None]
+    if shared is not None and time.monotonic() >= _shared_down_until:
+        return [shared, _fallback()]
+    return [_fallback()]
+
+
+def _mark_down(strategy):
+    global _shared_down_until
+    if strategy is not _memory:
+        _shared_down_until = time.monotonic() + BREAKER_SECONDS
 
 
 def hit(name: str, limit: str) -> bool:
@@ -56,6 +68,7 @@ def hit(name: str, limit: str) -> bool:
             return strategy.hit(item, "portal", name, key)
         except Exception:  # noqa: BLE001 - storage unreachable: fall back to memory
             log.warning("rate-limit store unavailable, counting in memory")
+            _mark_down(strategy)
             continue
     return True
 
@@ -68,6 +81,7 @@ def retry_after(name: str, limit: str) -> int:
             reset, _remaining = strategy.get_window_stats(item, "portal", name, key)
             return max(1, int(reset - time.time()))
         except Exception:  # noqa: BLE001
+            _mark_down(strategy)
             continue
     return item.get_expiry()
 
@@ -78,6 +92,17 @@ def init_app(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config["RATELIMIT_KEY_PREFIX"] = "portal"
-    app.config["RATELIMIT_DEFAULT"] = app.config["RATELIMIT_DEFAULT"]
+    # A dead Redis must not hold a request: short timeouts, then per-process memory.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {
+            "socket_connect_timeout": 0.25, "socket_timeout": 0.25, "health_check_interval": 30})
     limiter._key_func = client_key
     limiter.init_app(app)
+
+    @app.after_request
+    def _retry_after(response):
+        if response.status_code == 429 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = "60"
+        return response

@@ -201,6 +201,10 @@ def init_app(app):
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    from .extensions import limiter
+    limiter.exempt(healthz)
+    limiter.exempt(quick_exit)   # leaving must never be refused
+
     @app.get("/theme/<code>.css")
     def theme(code):
         profile = app.config["PROFILES"].get(code.upper())
@@ -210,3 +214,5 @@ def init_app(app):
         resp = app.response_class(css, mimetype="text/css")
         resp.headers["Cache-Control"] = "public, max-age=3600"
         return resp
+
+    limiter.exempt(theme)

@@ -67,8 +67,11 @@ def test_every_step_of_the_public_form_has_no_axe_violation(page, portal_factory
     portal.who("public")
     portal.expect_path("/signaler/etape/enfant")
     here("enfant")
-    portal.submit("[name=action][value=save]")          # no postcode
+    portal.fill("postcode", "310")
+    portal.fill("age", "40")
+    portal.submit("[name=action][value=save]")          # a bad postcode and age
     portal.expect_error_summary()
+    expect(page.locator("main [aria-invalid=true]")).to_have_count(2)
     here("enfant (errors)")
     portal.fill("postcode", "31000")
     portal.submit("[name=action][value=find_communes]")

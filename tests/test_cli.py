@@ -1,0 +1,178 @@
+"""Command line: flask --app portal init-db | seed-demo | crip-keys init."""
+from __future__ import annotations
+
+import re
+import stat
+
+import pytest
+from nacl.public import PrivateKey
+from sqlalchemy import func, select
+
+from portal import create_app
+from portal.domain import keys
+from portal.extensions import db
+from portal.models import CripKey
+
+
+def _root_conftest():
+    """tests/conftest.py by path: "conftest" is ambiguous when several test folders have one."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+    name = "_portal_tests_root_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[0] / "conftest.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/x"
+
+
+def bare_app(tmp_path, **extra):
+    """An app whose database has not been created yet (no migration, no key)."""
+    cfg = _root_conftest().base_config(tmp_path, **extra)
+    env = {"SECRET_KEY": cfg["SECRET_KEY"], "PORTAL_INSTANCE_PATH": cfg["INSTANCE_PATH"]}
+    return create_app(cfg, env=env)
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def key_rows(app, code):
+    with app.app_context():
+        return db.session.scalars(select(CripKey).where(CripKey.departement == code).order_by(CripKey.id)).all()
+
+
+def assert_one_line_error(result, start):
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith(start), lines[0]
+    return lines[0]
+
+
+# init-db ---------------------------------------------------------------------------------------
+
+def test_init_db_creates_the_schema_and_is_idempotent(tmp_path):
+    app = bare_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
+    first = run(app, "init-db")
+    assert first.exit_code == 0, first.output
+    assert "latest schema" in first.output
+    second = run(app, "init-db")
+    assert second.exit_code == 0, second.output
+    with app.app_context():
+        from sqlalchemy import text
+        version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        assert len(version) == 1
+        assert db.session.scalar(select(func.count()).select_from(CripKey)) == 0
+
+
+def test_init_db_on_an_unreachable_database(tmp_path):
+    app = bare_app(tmp_path, DATABASE_URL=UNREACHABLE)
+    result = run(app, "init-db")
+    line = assert_one_line_error(result, "Error: cannot reach the database")
+    assert "DATABASE_URL" in line
+
+
+@pytest.mark.parametrize("args", [["seed-demo"], ["crip-keys", "init", "31"]])
+def test_other_commands_on_an_unreachable_database(tmp_path, args):
+    app = bare_app(tmp_path, DATABASE_URL=UNREACHABLE)
+    assert_one_line_error(run(app, *args), "Error: cannot reach the database")
+
+
+# seed-demo -------------------------------------------------------------------------------------
+
+def test_seed_demo_is_idempotent(tmp_path):
+    app = bare_app(tmp_path, PORTAL_DEPARTEMENTS=["31", "39"])
+    first = run(app, "seed-demo")
+    assert first.exit_code == 0, first.output
+    assert "31" in first.output and "39" in first.output
+    key_file = tmp_path / "instance" / "crip-31.key"
+    private = bytes.fromhex(key_file.read_text())
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    rows = key_rows(app, "31")
+    assert len(rows) == 1
+    assert bytes(PrivateKey(private).public_key) == rows[0].public_key
+
+    second = run(app, "seed-demo")
+    assert second.exit_code == 0, second.output
+    assert "none" in second.output
+    assert len(key_rows(app, "31")) == 1
+    assert len(key_rows(app, "39")) == 1
+    assert key_file.read_text() == private.hex()      # not overwritten
+
+
+def test_seed_demo_keeps_existing_keys(app):
+    before = {code: key_rows(app, code)[0].public_key for code in app.config["PROFILES"]}
+    result = run(app, "seed-demo")
+    assert result.exit_code == 0, result.output
+    assert "none" in result.output
+    for code, public in before.items():
+        rows = key_rows(app, code)
+        assert len(rows) == 1 and rows[0].public_key == public
+
+
+# crip-keys init ---------------------------------------------------------------------------------
+
+def test_crip_keys_init_refuses_to_replace_an_active_key(app):
+    result = run(app, "crip-keys", "init", "31")
+    line = assert_one_line_error(result, "Error:")
+    assert "31" in line and "--force" in line
+    assert len(key_rows(app, "31")) == 1
+
+
+def test_crip_keys_init_force_rotates(app):
+    old = key_rows(app, "31")[0]
+    result = run(app, "crip-keys", "init", "31", "--force")
+    assert result.exit_code == 0, result.output
+    hexes = re.findall(r"^[0-9a-f]{64}$", result.output, re.M)
+    assert len(hexes) == 1
+    private = bytes.fromhex(hexes[0])
+    rows = key_rows(app, "31")
+    assert len(rows) == 2
+    assert [r.active for r in rows] == [False, True]
+    assert rows[0].public_key == old.public_key
+    assert bytes(PrivateKey(private).public_key) == rows[1].public_key
+    with app.app_context():
+        assert keys.active_key(db.session, "31").id == rows[1].id
+
+
+def test_crip_keys_init_lowercase_code(tmp_path):
+    app = bare_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
+    result = run(app, "crip-keys", "init", "31")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^[0-9a-f]{64}$", result.output, re.M)
+
+
+def test_crip_keys_init_to_a_file(tmp_path):
+    app = bare_app(tmp_path, PORTAL_DEPARTEMENTS=["39"])
+    out = tmp_path / "crip-39.key"
+    result = run(app, "crip-keys", "init", "39", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    private_hex = out.read_text()
+    assert re.fullmatch(r"[0-9a-f]{64}", private_hex)
+    assert private_hex not in result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    rows = key_rows(app, "39")
+    assert bytes(PrivateKey(bytes.fromhex(private_hex)).public_key) == rows[0].public_key
+
+
+def test_crip_keys_init_unknown_departement(app):
+    result = run(app, "crip-keys", "init", "99")
+    line = assert_one_line_error(result, "Error:")
+    assert "'99'" in line
+    for code in app.config["PROFILES"]:
+        assert code in line.split("served:", 1)[1]
+    assert key_rows(app, "99") == []
+
+
+def test_crip_keys_init_departement_not_served_here(tmp_path):
+    app = bare_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
+    line = assert_one_line_error(run(app, "crip-keys", "init", "39"), "Error:")
+    assert "served: 31" in line
