@@ -39,7 +39,10 @@ def bare_app(tmp_path, **extra):
 
 
 def run(app, *args):
-    return app.test_cli_runner().invoke(args=list(args))
+    # The `flask` command pushes an application context for every command (FlaskGroup); the test
+    # runner invokes app.cli directly, so push one here as `flask` would (see the xfail below).
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=list(args))
 
 
 def key_rows(app, code):
@@ -143,7 +146,7 @@ def test_crip_keys_init_force_rotates(app):
         assert keys.active_key(db.session, "31").id == rows[1].id
 
 
-def test_crip_keys_init_lowercase_code(tmp_path):
+def test_crip_keys_init_on_a_fresh_database(tmp_path):
     app = bare_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
     result = run(app, "crip-keys", "init", "31")
     assert result.exit_code == 0, result.output
@@ -176,3 +179,15 @@ def test_crip_keys_init_departement_not_served_here(tmp_path):
     app = bare_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
     line = assert_one_line_error(run(app, "crip-keys", "init", "39"), "Error:")
     assert "served: 31" in line
+
+
+@pytest.mark.xfail(reason="BUG: portal/cli.py builds the crip-keys group with click.Group instead of "
+                          "flask.cli.AppGroup (app.cli.group), so `crip-keys init` gets no application "
+                          "context unless FlaskGroup pushes one: it fails with 'Working outside of "
+                          "application context' under app.test_cli_runner() or any programmatic call",
+                   strict=True)
+def test_crip_keys_init_under_the_plain_test_runner(tmp_path):
+    app = bare_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
+    result = app.test_cli_runner().invoke(args=["crip-keys", "init", "31"])
+    assert result.exit_code == 0, result.exception
+    assert re.search(r"^[0-9a-f]{64}$", result.output, re.M)

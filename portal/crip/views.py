@@ -9,7 +9,7 @@ from flask import (abort, current_app, g, make_response, redirect, render_templa
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
-from ..domain import audit, codes, intake, sealing, staff, workflow
+from ..domain import audit, codes, intake, queue, sealing, staff, workflow
 from ..domain.priority import AGE_BANDS, CATEGORIES
 from ..extensions import db
 from ..forms import crip as CF
@@ -18,7 +18,6 @@ from ..web import now_utc, profiles
 from . import auth, bp
 from .auth import require
 
-PAGE_SIZE = 50
 
 
 @bp.before_request
@@ -224,27 +223,6 @@ def _filters(args, user):
     return cond, f
 
 
-def _parse_cursor(text):
-    try:
-        u, ts, i = text.split("_")
-        return int(u), datetime.fromisoformat(ts), int(i)
-    except (ValueError, AttributeError):
-        return None
-
-
-def queue_page(session_, cond, after=None, size=PAGE_SIZE):
-    """Keyset pagination on (urgency, received_at, id): fast at any depth."""
-    q = select(IP).where(*cond)
-    if after is not None:
-        u, ts, i = after
-        q = q.where(or_(IP.urgency > u,
-                        and_(IP.urgency == u, IP.received_at > ts),
-                        and_(IP.urgency == u, IP.received_at == ts, IP.id > i)))
-    q = q.order_by(IP.urgency, IP.received_at, IP.id).limit(size + 1)
-    rows = list(session_.scalars(q))
-    return rows[:size], len(rows) > size
-
-
 @bp.get("/")
 @require("agent", "supervisor", "evaluator")
 def index():
@@ -256,8 +234,8 @@ def index():
         found = db.session.scalar(select(IP).where(IP.reference == ref, *_visible(user))) if ref else None
         if found:
             return redirect(url_for("crip.case", reference=found.reference))
-    after = _parse_cursor(request.args.get("after", "")) if request.args.get("after") else None
-    rows, more = queue_page(db.session, cond, after)
+    after = queue.parse_cursor(request.args.get("after", "")) if request.args.get("after") else None
+    rows, more = queue.page(db.session, cond, after)
     counts = dict(db.session.execute(
         select(IP.status, func.count()).where(*_visible(user)).group_by(IP.status)).all())
     since = user.last_queue_view_at
@@ -267,10 +245,7 @@ def index():
         user.last_queue_view_at = now_utc()
     _audit("queue_view", detail=",".join(f"{k}={v}" for k, v in f.items() if v)[:400])
     db.session.commit()
-    next_cursor = None
-    if more and rows:
-        last = rows[-1]
-        next_cursor = f"{last.urgency}_{last.received_at.isoformat()}_{last.id}"
+    next_cursor = queue.cursor_of(rows[-1]) if more and rows else None
     profile = profiles().get(user.departement)
     return render_template("crip/queue.html", rows=rows, counts=counts, f=f, next_cursor=next_cursor,
                            new_since=new_since, since=since, today=now_utc().date(), crip_profile=profile,

@@ -18,6 +18,11 @@ NO_EMAIL_VALIDATOR = (
     "BUG: wtforms.validators.Email needs the email_validator package, which pyproject.toml does not declare "
     "(not installed): any non-empty e-mail raises Exception -> 500")
 
+FACTS_MESSAGE_HIDDEN = pytest.mark.xfail(strict=True, reason=(
+    "BUG: portal/templates/macros/forms.html line 8 and report/step_professional.html line 21 keep only FieldList "
+    "errors that pass Jinja's `is string` test, but validate_facts raises lazy_gettext LazyStrings (not str): "
+    "the step is refused with no message at all, neither in the error summary nor inline"))
+
 
 def refused(reporter, step, data, n=None, *messages) -> Page:
     """POST a step that must be refused: an error page whose summary links to fields of the page."""
@@ -100,14 +105,16 @@ def test_professional_step(reporter):
                    "Enter your establishment or service.", "Enter your name.", "Enter your role.",
                    "Say whether the parents were told.", "Say whether a copy is sent to your hierarchy.",
                    "Say whether a signalement was sent to the procureur.")
-    assert "#facts-0-what" in {href for href, _t in page.error_links}
     assert page.value("context") == "Contexte saisi." and page.value("facts-1-when") == "2024-01-02"
 
 
 @pytest.mark.parametrize("facts, message", [
-    ({"facts-0-when": "2024-01-02", "facts-0-what": ""}, "Describe at least one fact, with its date if you know it."),
-    ({"facts-1-when": "2024-01-02", "facts-1-what": ""}, "Each date needs the fact observed that day."),
-    ({"facts-0-when": (date.today() + timedelta(days=3)).isoformat()}, "The date cannot be in the future."),
+    pytest.param({"facts-0-when": "2024-01-02", "facts-0-what": ""},
+                 "Describe at least one fact, with its date if you know it.", marks=FACTS_MESSAGE_HIDDEN, id="no-fact"),
+    pytest.param({"facts-1-when": "2024-01-02", "facts-1-what": ""},
+                 "Each date needs the fact observed that day.", marks=FACTS_MESSAGE_HIDDEN, id="date-without-fact"),
+    pytest.param({"facts-0-when": (date.today() + timedelta(days=3)).isoformat()},
+                 "The date cannot be in the future.", id="future-date"),
 ])
 def test_professional_facts(reporter, facts, message):
     reporter.fill("professional", until="professionnel")
