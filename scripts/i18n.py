@@ -5,7 +5,7 @@
                                    translations/messages.pot and update (or create) each catalog
   python scripts/i18n.py check     fail on any untranslated, fuzzy or obsolete message, any
                                    placeholder that differs from its message id, a catalog whose
-                                   header lacks X-Reviewed, or template text outside gettext
+                                   header lacks the review mark, or template text outside gettext
   python scripts/i18n.py compile   compile the .mo files
 """
 from __future__ import annotations
@@ -30,20 +30,53 @@ def run(*args):
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
 
 
+REVIEW_MARK = "Reviewed by a native speaker:"
+
+
+def mark_review(code: str, reviewed: bool | None = None) -> None:
+    """Keep a line in the catalog's header comment saying whether a native speaker reviewed it."""
+    po = TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"
+    text = po.read_text(encoding="utf-8")
+    if REVIEW_MARK in text.split("msgid", 1)[0]:
+        if reviewed is None:
+            return
+        text = re.sub(re.escape(REVIEW_MARK) + r" (yes|no)", f"{REVIEW_MARK} {'yes' if reviewed else 'no'}", text, count=1)
+    else:
+        value = "yes" if reviewed or (reviewed is None and code == SOURCE_LOCALE) else "no"
+        text = f"# {REVIEW_MARK} {value}\n" + text
+    po.write_text(text, encoding="utf-8")
+
+
+SOURCE_LOCALE = "en"   # message ids are English: its catalog mirrors them
+
+
+def fill_source_catalog():
+    from babel.messages.pofile import read_po, write_po
+    po = TRANSLATIONS / SOURCE_LOCALE / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as fh:
+        cat = read_po(fh, locale=SOURCE_LOCALE)
+    for m in cat:
+        if m.id and not m.string:
+            m.string = m.id
+        m.flags.discard("fuzzy")
+    with po.open("wb") as fh:
+        write_po(fh, cat, width=76)
+
+
 def update():
     TRANSLATIONS.mkdir(exist_ok=True)
     run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location", "--sort-output",
-        "--omit-header", "-o", str(POT), "portal")
+        "-o", str(POT), "portal")
     for code in locales():
         po = TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"
         if po.exists():
             run("update", "-i", str(POT), "-d", str(TRANSLATIONS), "-l", code, "--no-fuzzy-matching",
-                "--ignore-obsolete", "--omit-header")
+                "--ignore-obsolete")
         else:
             run("init", "-i", str(POT), "-d", str(TRANSLATIONS), "-l", code)
-            text = po.read_text(encoding="utf-8")
-            text = text.replace('"Generated-By:', '"X-Reviewed: no\\n"\n"Generated-By:', 1)
-            po.write_text(text, encoding="utf-8")
+    fill_source_catalog()
+    for code in locales():
+        mark_review(code)
 
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]|\{\{\s*\w+\s*\}\}")
@@ -65,8 +98,8 @@ def check_catalogs() -> list[str]:
             problems.append(f"{code}: catalog missing")
             continue
         head = po.read_text(encoding="utf-8")[:4000]
-        if "X-Reviewed:" not in head:
-            problems.append(f"{code}: header has no X-Reviewed line (yes or no)")
+        if REVIEW_MARK + " yes" not in head and REVIEW_MARK + " no" not in head:
+            problems.append(f"{code}: header has no '{REVIEW_MARK} yes|no' line (python scripts/i18n.py mark)")
         with po.open("rb") as fh:
             cat = read_po(fh)
         seen = set()
@@ -117,6 +150,9 @@ def main(argv):
     cmd = argv[1] if len(argv) > 1 else "check"
     if cmd == "update":
         update()
+    elif cmd == "mark":
+        # python scripts/i18n.py mark CODE yes|no
+        mark_review(argv[2], argv[3] == "yes")
     elif cmd == "compile":
         run("compile", "-d", str(TRANSLATIONS))
     elif cmd == "check":

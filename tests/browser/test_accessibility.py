@@ -146,10 +146,6 @@ def test_professional_and_young_steps_have_no_axe_violation(page, portal_factory
         audit(page, lang, name, failures)
 
     portal.start(lang)
-    portal.check("source_type-1")
-    portal.submit()                                     # professional without a sector
-    portal.expect_error_summary()
-    here("qui (professional, errors)")
     portal.who("professional", sector="school")
     portal.child(postcode="31000", age="9")
     portal.children()
