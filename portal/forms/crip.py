@@ -38,3 +38,15 @@ class TransitionForm(FlaskForm):
 
 class StaffMessageForm(FlaskForm):
     body = TextAreaField(_l("Message to the sender"), validators=[InputRequired(_l("Write your message.")), Length(max=20000)])
+
+
+class StaffIntakeForm(FlaskForm):
+    channel = SelectField(_l("How the IP arrived"), choices=[
+        ("phone", _l("Phone call")), ("post", _l("Post")), ("email", _l("E-mail")),
+        ("119", _l("Transmission from the 119")), ("parquet", _l("Transmission from the parquet")),
+        ("visit", _l("In person")), ("other", _l("Other"))],
+        validators=[InputRequired(_l("Choose how the IP arrived."))])
+    source_type = SelectField(_l("Who is the sender?"), choices=[
+        ("public", _l("A member of the public or of the family")), ("professional", _l("A professional")),
+        ("young", _l("A young person about themselves or a friend"))],
+        validators=[InputRequired(_l("Choose who the sender is."))])

@@ -88,9 +88,8 @@ SIGNALEMENT_CHOICES = [("no", _l("No")), ("yes", _l("Yes, already sent")), ("pla
 
 
 class StepForm(FlaskForm):
-    class Meta:
-        # The draft cookie is the session state; CSRF still protects each POST.
-        pass
+    """Cross-field rules live in validate_<field> methods; a field that has one must not carry
+    Optional(), which would stop validation before the rule runs on an empty value."""
 
 
 class WhoForm(StepForm):
@@ -117,7 +116,7 @@ class ChildForm(StepForm):
     sex = RadioField(_l("Sex"), choices=SEX_CHOICES, default="x", validators=[Optional()])
     school = StringField(_l("School and class"), validators=[Optional(), Length(max=SHORT)],
                          description=_l("For example: École Jules Ferry, CE2."))
-    postcode = StringField(_l("Postcode where the child lives"), validators=[Optional(), Length(max=10)],
+    postcode = StringField(_l("Postcode where the child lives"), validators=[Length(max=10)],
                            description=_l("5 digits, for example 31000. Used to send your report to the right team."))
     commune = SelectField(_l("Commune"), choices=[], validators=[Optional()], validate_choice=False, default="")
     postcode_unknown = BooleanField(_l("I don't know where the child lives"))
@@ -187,7 +186,7 @@ class ProfessionalForm(StepForm):
     author_name = StringField(_l("Your name"), validators=[InputRequired(_l("Enter your name.")), Length(max=SHORT)])
     author_role = StringField(_l("Your role"), validators=[InputRequired(_l("Enter your role.")), Length(max=SHORT)],
                               description=_l("For example: head teacher, school nurse, social worker."))
-    author_phone = StringField(_l("Professional phone"), validators=[Optional(), Length(max=30)])
+    author_phone = StringField(_l("Professional phone"), validators=[Length(max=30)])
     author_email = StringField(_l("Professional e-mail"), validators=[Optional(), Email(_l("Enter a valid e-mail address.")), Length(max=200)])
     facts = FieldList(FormField(FactForm), min_entries=3, max_entries=20)
     child_words = TextAreaField(_l("The child's own words"), validators=[Optional(), Length(max=LONG)],
@@ -196,7 +195,7 @@ class ProfessionalForm(StepForm):
     actions = TextAreaField(_l("Actions already taken"), validators=[Optional(), Length(max=LONG)])
     parents_told = RadioField(_l("Were the parents told about this report?"), choices=YES_NO,
                               validators=[InputRequired(_l("Say whether the parents were told."))])
-    parents_not_told_why = TextAreaField(_l("If not, why?"), validators=[Optional(), Length(max=LONG)],
+    parents_not_told_why = TextAreaField(_l("If not, why?"), validators=[Length(max=LONG)],
                                          description=_l("For example: telling them would put the child at risk."))
     hierarchy_copy = RadioField(_l("Is a copy sent to your hierarchy (for schools: IEN or DASEN)?"), choices=YES_NO,
                                 validators=[InputRequired(_l("Say whether a copy is sent to your hierarchy."))])
@@ -223,9 +222,9 @@ class SenderForm(StepForm):
     anonymous = RadioField(_l("Do you want to give your name?"),
                            choices=[("no", _l("Yes, the CRIP may contact me")), ("yes", _l("No, I want to stay anonymous"))],
                            validators=[InputRequired(_l("Choose whether you give your name."))])
-    name = StringField(_l("Your name"), validators=[Optional(), Length(max=SHORT)])
+    name = StringField(_l("Your name"), validators=[Length(max=SHORT)])
     relation = SelectField(_l("Your relation to the child"), choices=SENDER_RELATION_CHOICES, validators=[Optional()], default="")
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    phone = StringField(_l("Phone"), validators=[Length(max=30)])
     email = StringField(_l("E-mail"), validators=[Optional(), Email(_l("Enter a valid e-mail address.")), Length(max=200)])
     contact_language = SelectField(_l("Language you prefer to be contacted in"),
                                    choices=[(code, name) for code, name, _d in LANGUAGES], default="fr")
