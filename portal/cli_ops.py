@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
@@ -75,7 +76,7 @@ def staff_recipients(session, departement: str) -> list[str]:
 
 def register(app):
     # audit ---------------------------------------------------------------------------------
-    audit_group = click.Group("audit", help="The hash-chained audit log.")
+    audit_group = AppGroup("audit", help="The hash-chained audit log.")
     app.cli.add_command(audit_group)
 
     @audit_group.command("verify")
@@ -126,7 +127,7 @@ def register(app):
         click.echo(f"Deleted {count} IP(s).")
 
     # outbox --------------------------------------------------------------------------------
-    outbox_group = click.Group("outbox", help="Notification mails to the CRIP staff.")
+    outbox_group = AppGroup("outbox", help="Notification mails to the CRIP staff.")
     app.cli.add_command(outbox_group)
 
     @outbox_group.command("send")
@@ -165,7 +166,7 @@ def register(app):
         click.echo(f"Queued {queued} reminder(s) for {ips} IP(s).")
 
     # stats ---------------------------------------------------------------------------------
-    stats_group = click.Group("stats", help="Activity statistics (coded fields only).")
+    stats_group = AppGroup("stats", help="Activity statistics (coded fields only).")
     app.cli.add_command(stats_group)
 
     @stats_group.command("export")

@@ -53,7 +53,13 @@ def _mark_down(strategy):
         _shared_down_until = time.monotonic() + BREAKER_SECONDS
 
 
-def hit(name: str, limit: str) -> bool:
+def keyed(value: str) -> str:
+    """A keyed hash for limits counted on something other than the address (an account)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, b"key:" + value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def hit(name: str, limit: str, key: str | None = None) -> bool:
     """Count one hit of `name` for this client; False when over `limit` (e.g. "10 per hour").
 
     Uses the shared store; if it fails (Redis down), counts in this process's memory instead,
@@ -62,7 +68,7 @@ def hit(name: str, limit: str) -> bool:
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return True
     item = parse(limit)
-    key = client_key()
+    key = key or client_key()
     for strategy in _strategies():
         try:
             return strategy.hit(item, "portal", name, key)
@@ -73,9 +79,9 @@ def hit(name: str, limit: str) -> bool:
     return True
 
 
-def retry_after(name: str, limit: str) -> int:
+def retry_after(name: str, limit: str, key: str | None = None) -> int:
     item = parse(limit)
-    key = client_key()
+    key = key or client_key()
     for strategy in _strategies():
         try:
             reset, _remaining = strategy.get_window_stats(item, "portal", name, key)

@@ -55,14 +55,14 @@ def _audit(action, target="", detail=""):
 
 @bp.route("/connexion", methods=["GET", "POST"])
 def signin():
-    from ..ratelimit import hit, retry_after
+    from ..ratelimit import hit, keyed, retry_after
     form = CF.SignInForm()
     error = None
     status = 200
     if request.method == "POST" and form.validate():
         email = form.email.data.strip().lower()
         c = current_app.config
-        if not hit("signin", c["RATELIMIT_SIGNIN_ADDRESS"]) or not hit("signin:" + email, c["RATELIMIT_SIGNIN_ACCOUNT"]):
+        if not hit("signin", c["RATELIMIT_SIGNIN_ADDRESS"]) or not hit("signin-account", c["RATELIMIT_SIGNIN_ACCOUNT"], keyed(email)):
             response = make_response(render_template("crip/signin.html", form=form, limited=True), 429)
             response.headers["Retry-After"] = str(retry_after("signin", c["RATELIMIT_SIGNIN_ADDRESS"]))
             return response
@@ -92,9 +92,9 @@ def second_factor():
     form = CF.CodeForm()
     error = None
     if request.method == "POST" and form.validate():
-        from ..ratelimit import hit
+        from ..ratelimit import hit, keyed
         secret_key = current_app.config["SECRET_KEY"]
-        ok = hit("totp:" + str(user.id), current_app.config["RATELIMIT_SIGNIN_ACCOUNT"]) and (
+        ok = hit("totp", current_app.config["RATELIMIT_SIGNIN_ACCOUNT"], keyed(str(user.id))) and (
             staff.verify_totp(staff.decrypt_totp_secret(secret_key, user.totp_secret), form.code.data, now_utc())
             or staff.use_recovery_code(secret_key, user, form.code.data))
         if ok:

@@ -37,7 +37,6 @@ def root_conftest():
 def make_app(tmp_path, **extra):
     """An app serving the Haute-Garonne only (URLs /signaler/...), unless told otherwise."""
     extra.setdefault("PORTAL_DEPARTEMENTS", ["31"])
-    extra.setdefault("PORTAL_SERVES", ["public"])  # TEMP
     return root_conftest().make_app(tmp_path, **extra)
 
 

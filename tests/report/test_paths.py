@@ -259,9 +259,6 @@ def test_add_fact_adds_a_row_and_keeps_what_was_typed(report_app, reporter):
     assert "2024-03-20 – Fait ajouté." in check.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: portal/forms/report.py ProfessionalForm.parents_not_told_why has Optional(), which stops the "
-    "validation chain on an empty value, so validate_parents_not_told_why never runs"))
 def test_parents_not_told_needs_a_reason(reporter):
     _to_professional_step(reporter)
     page = reporter.step_page("professionnel", dict(PRO, parents_told="no", parents_not_told_why="  "))

@@ -66,16 +66,28 @@ def test_finish_forgets_the_confirmation(report_app, reporter, send_report):
     assert count(report_app, InformationPreoccupante) == 1
 
 
-def test_concurrent_double_post_makes_one_ip(any_app):
-    first = Reporter(any_app)
+def _post_twice_at_once(app, monkeypatch=None):
+    """Two browsers holding the same draft cookie press "Send" at the same moment.
+
+    With `monkeypatch`, both requests are held until both are inside intake.submit, so that
+    both have read the draft as not sent: the database's unique submission token must decide."""
+    first = Reporter(app)
     first.fill()
-    second = Reporter(any_app, client=any_app.test_client())
+    second = Reporter(app, client=app.test_client())
     second.client.set_cookie("ipdraft", first.client.get_cookie("ipdraft").value)
-    barrier = threading.Barrier(2)
+    if monkeypatch is not None:
+        inside = threading.Barrier(2, timeout=10)
+        real_submit = intake.submit
+
+        def submit_together(*args, **kwargs):
+            inside.wait()
+            return real_submit(*args, **kwargs)
+        monkeypatch.setattr(intake, "submit", submit_together)
+    start = threading.Barrier(2, timeout=10)
     responses = {}
 
     def send(name, reporter):
-        barrier.wait()
+        start.wait()
         responses[name] = reporter.send()
 
     threads = [threading.Thread(target=send, args=(name, r)) for name, r in (("a", first), ("b", second))]
@@ -83,11 +95,19 @@ def test_concurrent_double_post_makes_one_ip(any_app):
         t.start()
     for t in threads:
         t.join(30)
-    assert count(any_app, InformationPreoccupante) == 1
+    assert count(app, InformationPreoccupante) == 1
     statuses = sorted(r.status_code for r in responses.values())
     assert all(r.headers.get("Location", "").endswith("/confirmation") for r in responses.values()), statuses
     a, b = first.confirmation(), second.confirmation()
     assert (a.reference, a.code) == (b.reference, b.code)
+
+
+def test_concurrent_double_post_makes_one_ip(any_app):
+    _post_twice_at_once(any_app)
+
+
+def test_concurrent_double_post_inside_submit_makes_one_ip(any_app, monkeypatch):
+    _post_twice_at_once(any_app, monkeypatch)
 
 
 # --- suspected automation: kept, flagged ----------------------------------------------------------

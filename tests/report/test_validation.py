@@ -78,7 +78,6 @@ def test_age_checks(reporter, fields, message):
     assert page.value("age") == fields["age"]
 
 
-@pytest.mark.xfail(strict=True, reason=OPTIONAL_STOPS_CHAIN + " (ChildForm.postcode, line 120: validate_postcode)")
 def test_where_the_child_lives_is_required(reporter):
     reporter.fill(until="enfant")
     refused(reporter, "enfant", dict(CHILD, postcode=""), 0,
@@ -122,7 +121,6 @@ def test_professional_facts(reporter, facts, message):
     assert page.value("establishment") == PRO["establishment"]
 
 
-@pytest.mark.xfail(strict=True, reason=OPTIONAL_STOPS_CHAIN + " (ProfessionalForm.author_phone, line 190: validate_author_phone)")
 def test_professional_must_give_a_phone_or_an_email(reporter):
     reporter.fill("professional", until="professionnel")
     refused(reporter, "professionnel", dict(PRO, author_phone="", author_email=""), None,
@@ -136,7 +134,6 @@ def test_sender_step_requires_a_choice(reporter):
     assert page.value("phone") == "0600000000" and page.value("contact_language") == "es"
 
 
-@pytest.mark.xfail(strict=True, reason=OPTIONAL_STOPS_CHAIN + " (SenderForm.name/phone, lines 226/228: validate_name, validate_phone)")
 def test_named_sender_gives_a_name_and_a_contact(reporter):
     reporter.fill(until="vous")
     page = refused(reporter, "vous", {"anonymous": "no", "relation": "family", "contact_language": "fr"}, None,
@@ -198,7 +195,6 @@ def test_young_person_needs_only_where_the_child_lives(reporter):
     reporter.step("enfant", {"postcode": "", "postcode_unknown": "y"}, n=0, to="/etape/enfants")
 
 
-@pytest.mark.xfail(strict=True, reason=OPTIONAL_STOPS_CHAIN + " (ChildForm.postcode, line 120: validate_postcode)")
 def test_young_person_empty_child_step_asks_only_where(reporter):
     reporter.fill("young", until="enfant")
     page = refused(reporter, "enfant", {}, 0, "Enter the postcode, or tick “I don't know where the child lives”.")

@@ -1,0 +1,167 @@
+"""The sender's follow-up channel: sign-in with reference + code, lock-out, messages both ways."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from portal.domain import codes, intake, sealing
+from portal.models import CripKey, FollowUp, Message
+
+from .helpers import Page, Reporter, assert_nowhere, crip_key, db_session, dump_database, only_ip
+
+NO_MATCH = ("This reference and code do not match a report, or too many attempts were made. "
+            "Check them and try again later.")
+
+
+def _signin(reporter, reference, code, expect=303) -> Page:
+    response = reporter.followup_signin(reference, code)
+    assert response.status_code == expect, Page.of(response).describe()
+    if expect == 303:
+        assert response.headers["Location"].endswith("/signaler/suivi/messages")
+        return Page.of(reporter.client.get(response.headers["Location"]))
+    return Page.of(response)
+
+
+def _problem(page: Page) -> str:
+    found = re.search(r'<div class="error-summary"[^>]*><h2>[^<]*</h2><p>([^<]*)</p>', page.text)
+    assert found, page.describe()
+    return found.group(1)
+
+
+def _wrong(code: str) -> str:
+    return ("0" if code[0] != "0" else "1") + code[1:]
+
+
+def _post_crip_message(app, text):
+    with db_session(app) as s:
+        ip = only_ip(s)
+        key = s.get(CripKey, ip.crip_key_id)
+        msg = intake.post_crip_message(s, ip=ip, crip_public_key=key.public_key, text=text,
+                                       author="crip-31", now=datetime.now(timezone.utc))
+        s.commit()
+        return msg.id
+
+
+def test_right_reference_and_code_open_the_messages(reporter, send_report):
+    conf = send_report()
+    page = _signin(reporter, conf.reference, conf.code)
+    assert page.status == 200
+    assert conf.reference in page.text
+    assert re.search(r"Status:\s*<strong>\s*received\s*</strong>", page.body)
+    assert "No message yet." in page.text
+
+
+@pytest.mark.parametrize("typed", [
+    lambda ref, code: (ref, codes.group(code).lower()),
+    lambda ref, code: (ref.lower(), " ".join(code)),
+    lambda ref, code: (ref.replace("-", " "), "-".join(codes.group(code).split())),
+], ids=["grouped-lowercase", "spaced", "dashes"])
+def test_code_typed_loosely_still_works(reporter, send_report, typed):
+    conf = send_report()
+    reference, code = typed(conf.reference, conf.code)
+    assert _signin(reporter, reference, code).status == 200
+
+
+def test_wrong_code_and_unknown_reference_say_the_same(reporter, send_report):
+    conf = send_report()
+    wrong = _signin(reporter, conf.reference, _wrong(conf.code), expect=400)
+    unknown = _signin(reporter, "IP-ZZZZ-ZZZZ", conf.code, expect=400)
+    malformed = _signin(reporter, "not a reference", "short", expect=400)
+    assert _problem(wrong) == _problem(unknown) == _problem(malformed) == NO_MATCH
+    assert wrong.value("reference") == conf.reference
+    assert 'type="password"' in wrong.body and conf.code not in wrong.body
+
+
+def test_empty_signin_form(reporter):
+    page = Page.of(reporter.post("/suivi", {}))
+    assert page.status == 400
+    assert {href for href, _t in page.error_links} == {"#reference", "#code"}
+    assert {"reference", "code"} <= page.ids
+
+
+def test_lock_after_too_many_wrong_codes(make_report_app):
+    app = make_report_app(FOLLOWUP_LOCK_AFTER=3, FOLLOWUP_LOCK_SECONDS=600)
+    reporter = Reporter(app)
+    conf = reporter.report()
+    for _ in range(3):
+        _signin(reporter, conf.reference, _wrong(conf.code), expect=400)
+    locked = _signin(reporter, conf.reference, conf.code, expect=400)
+    assert _problem(locked) == NO_MATCH, "a locked report is refused with the same message"
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    elsewhere = Reporter(app, client=other)
+    _signin(elsewhere, conf.reference, conf.code, expect=400)
+    with db_session(app) as s:
+        assert s.query(FollowUp).one().locked_until is not None
+
+    app.config["CLOCK"] = lambda: datetime.now(timezone.utc) + timedelta(seconds=601)
+    try:
+        assert _signin(elsewhere, conf.reference, conf.code).status == 200
+    finally:
+        app.config.pop("CLOCK")
+
+
+def test_right_code_resets_the_failure_count(make_report_app):
+    app = make_report_app(FOLLOWUP_LOCK_AFTER=3)
+    reporter = Reporter(app)
+    conf = reporter.report()
+    for _ in range(2):
+        _signin(reporter, conf.reference, _wrong(conf.code), expect=400)
+    _signin(reporter, conf.reference, conf.code)
+    for _ in range(2):
+        _signin(reporter, conf.reference, _wrong(conf.code), expect=400)
+    assert _signin(reporter, conf.reference, conf.code).status == 200
+
+
+def test_crip_message_is_shown_and_marked_read(report_app, reporter, send_report):
+    conf = send_report()
+    message_id = _post_crip_message(report_app, "Bonjour, l'enfant est-il scolarisé à Muret ?")
+    page = _signin(reporter, conf.reference, conf.code)
+    assert "Bonjour, l'enfant est-il scolarisé à Muret ?" in page.text
+    assert "From the team" in page.text and "No message yet." not in page.text
+    with db_session(report_app) as s:
+        assert s.get(Message, message_id).read_at is not None
+
+
+def test_sender_reply_is_sealed(report_app, reporter, send_report):
+    conf = send_report()
+    _signin(reporter, conf.reference, conf.code)
+    text = "RÉPONSE-CONFIDENTIELLE-8642 : oui, au collège."
+    response = reporter.post("/suivi/messages", {"body": text})
+    assert response.status_code == 303 and "envoye=1" in response.headers["Location"]
+    page = Page.of(reporter.client.get(response.headers["Location"]))
+    assert "Your message has been sent." in page.text and text in page.text
+    with db_session(report_app) as s:
+        msg = s.query(Message).one()
+        assert msg.direction == "to_crip" and msg.read_at is None
+        assert sealing.open_json(crip_key(report_app), msg.sealed_for_crip) == {"text": text}
+        with pytest.raises(sealing.SealError):
+            sealing.open_json(crip_key(report_app), msg.sealed_for_sender)
+    dump = dump_database(report_app.extensions["portal_engine"])
+    assert_nowhere(["RÉPONSE-CONFIDENTIELLE-8642"], *dump, "the database")
+
+
+def test_empty_reply_is_refused(reporter, send_report):
+    conf = send_report()
+    _signin(reporter, conf.reference, conf.code)
+    page = Page.of(reporter.post("/suivi/messages", {"body": ""}))
+    assert page.status == 400
+    assert ("#body", "Write your message.") in page.error_links and "body" in page.ids
+
+
+def test_signout_ends_the_followup_session(reporter, send_report):
+    conf = send_report()
+    _signin(reporter, conf.reference, conf.code)
+    response = reporter.post("/suivi/fin")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/signaler/suivi")
+    for method in ("get", "post"):
+        response = getattr(reporter, method)("/suivi/messages")
+        assert response.status_code == 302 and response.headers["Location"].endswith("/signaler/suivi")
+
+
+def test_messages_need_a_signin(reporter, send_report):
+    send_report()
+    response = reporter.get("/suivi/messages")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/signaler/suivi")
