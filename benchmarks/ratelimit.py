@@ -16,7 +16,9 @@ Goal: a rejection costs at most 1/3 of a page (CPU per request, gunicorn).
 from __future__ import annotations
 
 import argparse
+import json
 import secrets
+import subprocess
 import statistics
 import sys
 import time
@@ -29,35 +31,66 @@ LIMITED = "1 per hour"
 OPEN = "1000000 per minute"
 
 
-def in_process(env: dict, default_limit: str, storage: str, n: int) -> dict:
-    """Build an app (the limiter is a module-level object: one app at a time), then time n GETs of /."""
+VARIANTS = {
+    # name: (RATELIMIT_DEFAULT, what the child changes after create_app, for a what-if only)
+    "page": (OPEN, None),
+    "429": (LIMITED, None),
+    "429 without the breach log line": (LIMITED, "nolog"),
+    "429 without the log line, plain-text body": (LIMITED, "plain"),
+}
+
+
+def child(variant: str, storage: str, n: int, env: dict) -> dict:
+    """Runs in a fresh process: Flask-Limiter's Limiter is a module-level object in the portal and
+    keeps the default limits of the first app initialised in a process, so one app per process."""
+    import logging
     from portal import create_app
-    cfg_env = dict(env, RATELIMIT_DEFAULT=default_limit, RATELIMIT_STORAGE_URI=storage,
-                   SECRET_KEY=secrets.token_hex(32))
-    app = create_app(None, env=cfg_env)
+    limit, tweak = VARIANTS[variant]
+    app = create_app(None, env=dict(env, RATELIMIT_DEFAULT=limit, RATELIMIT_STORAGE_URI=storage,
+                                    SECRET_KEY=secrets.token_hex(32)))
+    if tweak in ("nolog", "plain"):
+        logging.getLogger("flask-limiter").setLevel(logging.WARNING)
+    if tweak == "plain":
+        app.register_error_handler(429, lambda e: app.response_class("Too many requests\n", 429,
+                                                                       mimetype="text/plain"))
     try:
         client = app.test_client()
-        first = client.get("/").status_code
-        warm = [client.get("/").status_code for _ in range(min(30, n))]
-        statuses = {}
-        size = 0
+        for _ in range(min(30, n)):
+            client.get("/")
+        statuses, size = {}, 0
         t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(n):
             r = client.get("/")
             statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
             size = len(r.data)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        return {"first": first, "warm": warm[-1] if warm else None, "statuses": statuses,
-                "wall_ms": wall * 1000 / n, "cpu_ms": cpu * 1000 / n, "bytes": size}
+        return {"statuses": statuses, "wall_ms": wall * 1000 / n, "cpu_ms": cpu * 1000 / n, "bytes": size}
     finally:
         app.extensions["portal_engine"].dispose()
+
+
+def in_process(env: dict, variant: str, storage: str, n: int) -> dict:
+    payload = json.dumps({"variant": variant, "storage": storage, "n": n, "env": env})
+    proc = subprocess.run([sys.executable, __file__, "--child"], input=payload, capture_output=True,
+                          text=True, timeout=300, cwd=str(common.ROOT))
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            res = json.loads(line[len("RESULT "):])
+            res["statuses"] = {int(k): v for k, v in res["statuses"].items()}
+            return res
+    raise RuntimeError(f"in-process child failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="short run (about 20 s)")
     ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.child:
+        spec = json.loads(sys.stdin.read())
+        print("RESULT " + json.dumps(child(spec["variant"], spec["storage"], spec["n"], spec["env"])), flush=True)
+        return 0
     n_inproc, rounds, seconds = (200, 1, 3.0) if args.quick else (1000, 3, 5.0)
 
     with scratch_dir("bench-ratelimit") as tmp:
@@ -68,10 +101,10 @@ def main(argv=None):
         inproc = {}
         for storage_name, storage in (("redis", REDIS_URL), ("memory", "memory://")):
             for _r in range(rounds):
-                for kind, limit in (("page", OPEN), ("429", LIMITED)):
-                    res = in_process(env, limit, storage, n_inproc)
-                    inproc.setdefault((storage_name, kind), []).append(res)
-                    log(f"  in-process {storage_name:6s} {kind:4s} {res['wall_ms']:.3f} ms wall, "
+                for variant in VARIANTS:
+                    res = in_process(env, variant, storage, n_inproc)
+                    inproc.setdefault((storage_name, variant), []).append(res)
+                    log(f"  in-process {storage_name:6s} {variant:42s} {res['wall_ms']:.3f} ms wall, "
                         f"{res['cpu_ms']:.3f} ms CPU per request, {res['bytes']} bytes, statuses {res['statuses']}")
 
         # gunicorn ---------------------------------------------------------------------------
@@ -96,14 +129,18 @@ def main(argv=None):
     problems = []
     rows = []
     for storage_name in ("redis", "memory"):
-        page, rej = inproc[(storage_name, "page")], inproc[(storage_name, "429")]
+        page = inproc[(storage_name, "page")]
         if any(set(x["statuses"]) != {200} for x in page):
             problems.append(f"in-process {storage_name}: page statuses {[x['statuses'] for x in page]}")
-        if any(set(x["statuses"]) != {429} for x in rej):
-            problems.append(f"in-process {storage_name}: limited statuses {[x['statuses'] for x in rej]}")
-        pw, pc, rw, rc = med(page, "wall_ms"), med(page, "cpu_ms"), med(rej, "wall_ms"), med(rej, "cpu_ms")
-        rows.append((f"in-process, limits in {storage_name}", f"{pw:.2f} / {pc:.2f}", f"{rw:.2f} / {rc:.2f}",
-                     f"{rw / pw:.2f}", f"{rc / pc:.2f}", f"{page[-1]['bytes']} / {rej[-1]['bytes']}"))
+        pw, pc = med(page, "wall_ms"), med(page, "cpu_ms")
+        for variant in list(VARIANTS)[1:]:
+            rej = inproc[(storage_name, variant)]
+            if any(set(x["statuses"]) != {429} for x in rej):
+                problems.append(f"in-process {storage_name} {variant}: statuses {[x['statuses'] for x in rej]}")
+            rw, rc = med(rej, "wall_ms"), med(rej, "cpu_ms")
+            label = f"in-process, limits in {storage_name}" + ("" if variant == "429" else f" — what-if: {variant}")
+            rows.append((label, f"{pw:.2f} / {pc:.2f}", f"{rw:.2f} / {rc:.2f}",
+                         f"{rw / pw:.2f}", f"{rc / pc:.2f}", f"{page[-1]['bytes']} / {rej[-1]['bytes']}"))
     for kind in ("page", "429"):
         want = 200 if kind == "page" else 429
         for x in runs[kind]:

@@ -56,6 +56,14 @@ def create_app(config: dict | None = None, env=None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     ratelimit.init_app(app)
+
+    @app.before_request
+    def _refuse_oversized():
+        """Refuse an oversized body from its declared length, before reading it."""
+        from flask import abort, request
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None and request.content_length > limit:
+            abort(413)
     web.init_app(app)
 
     serves = app.config["PORTAL_SERVES"]
@@ -66,8 +74,7 @@ def create_app(config: dict | None = None, env=None) -> Flask:
         app.register_blueprint(public_bp, url_prefix=prefix or None)
         app.register_blueprint(report_bp, url_prefix=f"{prefix}/signaler")
         # The form has its own limits, which keep what was typed; the generic ceiling would not.
-        from .extensions import limiter
-        limiter.exempt(report_bp)
+        ratelimit.limiter_of(app).exempt(report_bp)
         from .public.views import register_root
         register_root(app)
     if "crip" in serves:

@@ -17,12 +17,9 @@ from datetime import datetime, timezone
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from .extensions import db
-
-STAFF_NOTIFIED_ROLES = ("agent", "supervisor")
 
 
 def _fail(message: str):
@@ -63,15 +60,6 @@ def _sender():
                               starttls=bool(cfg.get("MAIL_USE_TLS", False)),
                               username=cfg.get("MAIL_USERNAME") or None,
                               password=cfg.get("MAIL_PASSWORD") or None), f"SMTP {cfg['MAIL_SERVER']}"
-
-
-def staff_recipients(session, departement: str) -> list[str]:
-    """E-mail addresses of the active agents and supervisors of a département's CRIP."""
-    from .models import StaffUser
-    return list(session.scalars(
-        select(StaffUser.email).where(StaffUser.departement == departement,
-                                      StaffUser.role.in_(STAFF_NOTIFIED_ROLES),
-                                      StaffUser.active.is_(True)).order_by(StaffUser.id)))
 
 
 def register(app):
@@ -154,7 +142,7 @@ def register(app):
                 due = outbox.deadline_reminders(session, now, tuple(days), departement=code)
                 if not due:
                     continue
-                recipients = staff_recipients(session, code)
+                recipients = outbox.staff_recipients(session, code)
                 if not recipients:
                     click.echo(f"Warning: {len(due)} IP(s) of {code} near their deadline but no active "
                                "agent or supervisor to remind.", err=True)

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from flask import current_app, g
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 babel = Babel()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=lambda: "unset")  # key_func replaced in portal.ratelimit
 
 
 def make_engine(url: str):

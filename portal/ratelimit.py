@@ -11,7 +11,7 @@ from limits import parse
 from flask import current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .extensions import limiter
+from flask_limiter import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -23,34 +23,42 @@ def client_key() -> str:
     return hmac.new(key, b"addr:" + addr.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-_memory = None
-_shared_down_until = 0.0
 BREAKER_SECONDS = 5.0
+
+
+def _state():
+    """Per app: the in-memory fallback strategy and when the shared store last failed."""
+    state = current_app.extensions.get("portal_limit_state")
+    if state is None:
+        from limits.storage import MemoryStorage
+        from limits.strategies import MovingWindowRateLimiter
+        state = {"memory": MovingWindowRateLimiter(MemoryStorage()), "down_until": 0.0}
+        current_app.extensions["portal_limit_state"] = state
+    return state
 
 
 def _fallback():
     """Per-process memory strategy used while the shared store (Redis) is unreachable."""
-    global _memory
-    if _memory is None:
-        from limits.storage import MemoryStorage
-        from limits.strategies import MovingWindowRateLimiter
-        _memory = MovingWindowRateLimiter(MemoryStorage())
-    return _memory
+    return _state()["memory"]
+
+
+def limiter_of(app) -> Limiter:
+    """Each app has its own Limiter (its own default limits and storage)."""
+    return app.extensions["portal_limiter"]
 
 
 def _strategies():
     """The shared store first, unless it failed in the last few seconds (a short circuit breaker,
     so that a dead Redis costs one bounded timeout every few seconds, not one per request)."""
-    shared = getattr(limiter, "limiter", None)
-    if shared is not None and time.monotonic() >= _shared_down_until:
+    shared = getattr(limiter_of(current_app), "limiter", None)
+    if shared is not None and time.monotonic() >= _state()["down_until"]:
         return [shared, _fallback()]
     return [_fallback()]
 
 
 def _mark_down(strategy):
-    global _shared_down_until
-    if strategy is not _memory:
-        _shared_down_until = time.monotonic() + BREAKER_SECONDS
+    if strategy is not _fallback():
+        _state()["down_until"] = time.monotonic() + BREAKER_SECONDS
 
 
 def keyed(value: str) -> str:
@@ -104,8 +112,9 @@ def init_app(app):
     if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {
             "socket_connect_timeout": 0.25, "socket_timeout": 0.25, "health_check_interval": 30})
-    limiter._key_func = client_key
+    limiter = Limiter(key_func=client_key)
     limiter.init_app(app)
+    app.extensions["portal_limiter"] = limiter
 
     @app.after_request
     def _retry_after(response):

@@ -202,7 +202,8 @@ def init_app(app):
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    from .extensions import limiter
+    from .ratelimit import limiter_of
+    limiter = limiter_of(app)
     limiter.exempt(healthz)
     limiter.exempt(quick_exit)   # leaving must never be refused
 

@@ -1,6 +1,7 @@
 """The operations commands (portal/cli_ops.py) through Flask's CLI runner."""
 import csv
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
@@ -118,7 +119,7 @@ def test_outbox_send_through_smtp(app, monkeypatch):
 
 def test_outbox_remind_queues_for_active_agents_and_supervisors(app):
     runner = runner_for(app)
-    today = datetime.now(timezone.utc).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris")).date()
+    today = datetime.now(timezone.utc).astimezone(ZoneInfo("Europe/Paris")).date()
     with app.app_context():
         s = db.session
         staff(s, "agent@cd31.fr", "agent")

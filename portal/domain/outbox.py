@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
-from ..models import InformationPreoccupante as IP, OutboxMail
+from ..models import InformationPreoccupante as IP, OutboxMail, StaffUser
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ PARIS = ZoneInfo("Europe/Paris")
 KIND_NEW_URGENT = "new_urgent"
 KIND_DEADLINE = "deadline"
 OPEN_STATUSES = ("new", "analysis", "more_info", "evaluation")
+NOTIFIED_ROLES = ("agent", "supervisor")
 FOOTER = (
     "\n\nCe message ne contient volontairement aucun détail sur la situation : "
     "connectez-vous au back-office de la CRIP pour la consulter.\n"
@@ -50,6 +51,13 @@ def _recipient_tag(recipient: str) -> str:
 
 def dedup_key(kind: str, ip: IP, recipient: str, day: str = "") -> str:
     return f"{kind}:{ip.id}:{ip.reference}:{day}:{_recipient_tag(recipient)}"[:120]
+
+
+def staff_recipients(session: Session, departement: str, roles=NOTIFIED_ROLES) -> list[str]:
+    """E-mail addresses of the active agents and supervisors of a département's CRIP."""
+    return list(session.scalars(
+        select(StaffUser.email).where(StaffUser.departement == departement, StaffUser.role.in_(roles),
+                                      StaffUser.active.is_(True)).order_by(StaffUser.id)))
 
 
 def queue_mail(session: Session, *, recipient: str, subject: str, body: str, kind: str,

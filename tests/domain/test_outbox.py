@@ -1,7 +1,6 @@
 """Notification outbox (portal.domain.outbox): dedup, sending and retries, and mails that say nothing."""
 from datetime import date, datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import select
 
 from portal.domain import keys, outbox, sealing

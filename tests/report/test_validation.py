@@ -12,8 +12,8 @@ from .helpers import (
 )
 
 OPTIONAL_STOPS_CHAIN = (
-    "BUG: portal/forms/report.py: the field has validators=[Optional(), ...]; Optional() raises StopValidation on "
-    "an empty value, which also skips the form's inline validate_<field> method, so the cross-field rule never runs")
+    "BUG: portal/forms/report.py: the field has validators=[Optional()]; Optional() raises StopValidation on "
+    "an empty value, which also skips the form's inline validate_<field> method, so the rule never runs")
 NO_EMAIL_VALIDATOR = (
     "BUG: wtforms.validators.Email needs the email_validator package, which pyproject.toml does not declare "
     "(not installed): any non-empty e-mail raises Exception -> 500")
@@ -42,7 +42,7 @@ def test_who_step_requires_an_answer(reporter):
     assert ("#source_type-0", "Choose who you are.") in page.error_links
 
 
-@pytest.mark.xfail(strict=True, reason=OPTIONAL_STOPS_CHAIN + " (WhoForm.sector, line 99: validate_sector)")
+@pytest.mark.xfail(strict=True, reason=OPTIONAL_STOPS_CHAIN + " (WhoForm.sector: validate_sector)")
 def test_professional_must_give_a_sector(reporter):
     reporter.fill(until="qui")
     page = refused(reporter, "qui", {"source_type": "professional", "sector": ""}, None, "Choose your sector.")

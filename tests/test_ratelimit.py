@@ -1,0 +1,143 @@
+"""Rate limits: shared counting in Redis across instances, fallback when Redis is away, no spoofing
+through X-Forwarded-For, no raw address in Redis keys, and a 429 that keeps everything typed."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from portal.i18n import CODES
+from tests.conftest import make_app
+
+
+def fill_public_report(client, account="Un enfant seul le soir"):
+    client.post("/signaler/commencer")
+    client.post("/signaler/etape/qui", data={"source_type": "public"})
+    client.post("/signaler/etape/enfant?n=0", data={"first_name": "Léa", "age": "6", "sex": "f", "postcode": "31000"})
+    client.post("/signaler/etape/enfants", data={"action": "continue"})
+    client.post("/signaler/etape/adultes", data={})
+    client.post("/signaler/etape/inquietude", data={"categories": ["neglect"], "account": account, "danger_now": "no"})
+    client.post("/signaler/etape/vous", data={"anonymous": "yes", "contact_language": "fr"})
+    client.post("/signaler/etape/documents", data={"action": "continue"})
+
+
+def send_public_report(client):
+    fill_public_report(client)
+    r = client.post("/signaler/envoyer", data={"confirm": "y"})
+    assert r.status_code == 303, r.status_code
+    page = client.get("/signaler/confirmation").data.decode()
+    return {"reference": re.search(r"IP-[0-9A-Z]{4}-[0-9A-Z]{4}", page).group(0)}
+
+
+def _start_draft(client):
+    client.post("/signaler/commencer")
+    client.post("/signaler/etape/qui", data={"source_type": "public"})
+
+
+def test_two_instances_share_one_count_in_redis(tmp_path, redis_url):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    common = dict(PORTAL_DEPARTEMENTS=["31"], RATELIMIT_STORAGE_URI=redis_url,
+                  RATELIMIT_FOLLOWUP_CHECK="4 per minute")
+    a = make_app(tmp_path / "a", **common)
+    b = make_app(tmp_path / "b", **common)
+    codes = []
+    for i in range(6):
+        app = a if i % 2 == 0 else b
+        r = app.test_client().post("/signaler/suivi", data={"reference": "IP-AAAA-BBBB", "code": "X" * 20})
+        codes.append(r.status_code)
+    assert codes[:4] == [400] * 4 and codes[4:] == [429, 429], codes
+    import redis
+    keys = [k.decode() for k in redis.Redis.from_url(redis_url).keys("*")]
+    assert keys and not any("127.0.0.1" in k for k in keys)
+
+
+def test_redis_unreachable_falls_back_and_sending_works(tmp_path):
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
+                   RATELIMIT_FOLLOWUP_CHECK="2 per minute")
+    c = app.test_client()
+    start = time.monotonic()
+    statuses = [c.post("/signaler/suivi", data={"reference": "IP-AAAA-BBBB", "code": "X" * 20}).status_code
+                for _ in range(3)]
+    assert statuses == [400, 400, 429]          # counted in this process's memory
+    assert time.monotonic() - start < 5          # a dead Redis costs bounded time
+    assert c.get("/").status_code == 200         # the generic ceiling does not fail closed
+    receipt = send_public_report(c)
+    assert re.fullmatch(r"IP-[0-9A-Z]{4}-[0-9A-Z]{4}", receipt["reference"])
+
+
+def test_spoofed_forwarded_for_is_ignored_without_trusted_proxy(tmp_path):
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_FOLLOWUP_CHECK="2 per minute")
+    c = app.test_client()
+    statuses = [c.post("/signaler/suivi", data={"reference": "IP-AAAA-BBBB", "code": "X" * 20},
+                       headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(3)]
+    assert statuses[-1] == 429
+
+
+def test_forwarded_for_is_used_behind_a_trusted_proxy(tmp_path):
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_FOLLOWUP_CHECK="2 per minute", TRUSTED_PROXIES=1)
+    c = app.test_client()
+    statuses = [c.post("/signaler/suivi", data={"reference": "IP-AAAA-BBBB", "code": "X" * 20},
+                       headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(3)]
+    assert 429 not in statuses
+
+
+@pytest.mark.parametrize("lang", CODES)
+def test_limited_step_keeps_every_field_in_every_language(tmp_path, lang):
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_FORM_STEP="2 per minute")
+    c = app.test_client()
+    c.get(f"/?lang={lang}")
+    _start_draft(c)
+    typed = {"first_name": "Anaïs-Ω", "last_name": "Dupont", "age": "7", "school": "École du Port, CE1",
+             "postcode": "31000", "address": "12 rue des Lilas", "lives_with": "mother", "sex": "f"}
+    r = c.post("/signaler/etape/enfant?n=0", data=typed)
+    assert r.status_code == 429
+    assert r.headers.get("Retry-After", "").isdigit()
+    page = r.data.decode()
+    assert f'lang="{lang}"' in page
+    for field, value in typed.items():
+        if field in ("lives_with", "sex"):
+            assert re.search(rf'<(input|option)\b(?=[^>]*value="{value}")(?=[^>]*\b(checked|selected))', page), field
+        else:
+            from markupsafe import escape
+            assert f'value="{escape(value)}"' in page, field
+    assert "119" in page and "0 800 31 08 08" in page
+
+
+def test_limited_send_keeps_the_answers(tmp_path):
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_SEND="0 per hour")
+    c = app.test_client()
+    fill_public_report(c, account="Texte gardé malgré la limite")
+    r = c.post("/signaler/envoyer", data={"confirm": "y"})
+    assert r.status_code == 429 and "Texte gardé malgré la limite" in r.data.decode()
+    assert "Retry-After" in r.headers
+
+
+def test_honeypot_and_speed_do_not_drop_a_report(tmp_path):
+    from sqlalchemy import select
+    from portal.extensions import db
+    from portal.models import InformationPreoccupante
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], FORM_MIN_SECONDS=3600)
+    c = app.test_client()
+    fill_public_report(c)
+    r = c.post("/signaler/envoyer", data={"confirm": "y", "website": "http://spam.example"})
+    assert r.status_code == 303
+    with app.app_context():
+        ip = db.session.scalars(select(InformationPreoccupante)).one()
+        assert ip.probably_automated is True
+
+
+def test_oversized_request_gets_translated_413(tmp_path):
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], MAX_CONTENT_LENGTH=2048)
+    c = app.test_client()
+    r = c.post("/signaler/commencer", data={"x": "y" * 5000}, headers={"Accept-Language": "en"})
+    assert r.status_code == 413 and b"119" in r.data
+
+
+def test_quick_exit_and_health_are_never_limited(tmp_path):
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_DEFAULT="2 per minute")
+    c = app.test_client()
+    assert [c.get("/").status_code for _ in range(3)][-1] == 429
+    assert all(c.get("/sortie").status_code == 303 for _ in range(5))
+    assert all(c.get("/healthz").status_code == 200 for _ in range(5))
