@@ -7,6 +7,20 @@ its `with` block ends, whatever happens inside.
 """
 from __future__ import annotations
 
+import sys as _sys
+
+# benchmarks/queue.py shares its name with the standard library's `queue`, and a script run as
+# `python benchmarks/X.py` has benchmarks/ first on sys.path: load the standard module first, so
+# that every later `import queue` (logging.handlers, concurrent.futures, redis...) gets it.
+if "queue" not in _sys.modules:
+    _here = __import__("os").path.dirname(__import__("os").path.abspath(__file__))
+    _saved = list(_sys.path)
+    _sys.path[:] = [p for p in _sys.path if __import__("os").path.abspath(p or ".") != _here]
+    try:
+        import queue as _stdlib_queue  # noqa: F401
+    finally:
+        _sys.path[:] = _saved
+
 import contextlib
 import datetime as _dt
 import fcntl
@@ -42,6 +56,16 @@ READY_CONF = BENCH / "gunicorn_ready.py"
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+def _terminate(signum, _frame):
+    """SIGTERM (run_all.py's timeout) unwinds like Ctrl-C: every `with` block stops its server and
+    drops its scratch database on the way out."""
+    raise SystemExit(128 + signum)
+
+
+if threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGTERM, _terminate)
 
 
 def log(*args):
@@ -98,6 +122,15 @@ def children_of(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             out.append(int(entry))
     return out
+
+
+def _pgrp(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return int(stat[stat.rfind(")") + 2:].split()[2])
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -178,21 +211,22 @@ class Gunicorn:
         raise RuntimeError(f"{self.name}: not ready after {self.boot_timeout:.0f} s\n{self.log_tail()}")
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
         if self.proc is not None:
-            # A worker killed with its master would be reparented: make sure none is left.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+            workers = self.worker_pids()
+            if self.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(timeout=10)
+            # A worker that outlived its master: only those we saw, still in our process group.
+            for pid in workers:
+                if _pgrp(pid) == self.proc.pid:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
         if getattr(self, "logfile", None):
             self.logfile.close()
         if self._tmp is not None:
@@ -520,9 +554,10 @@ class ReportFlow:
                 raise Refused("deadline reached")
             try:
                 r = self.b.request(method, path, fields)
-            except Retryable:
+            except Retryable as exc:
                 attempt += 1
                 self.stats["retries"] += 1
+                self.stats["retry: " + str(exc).rsplit(": ", 1)[-1]] += 1
                 if attempt > self.retries:
                     raise
                 time.sleep(min(2.0, 0.1 * attempt) + random.random() * 0.1)

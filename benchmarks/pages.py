@@ -25,7 +25,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import common
-from common import BENCH, Gunicorn, gzip_size, http_get, load, log, portal_env, prepare_portal_db, scratch_dir, sqlite_url
+from common import Gunicorn, gzip_size, http_get, load, log, portal_env, prepare_portal_db, scratch_dir, sqlite_url
 
 THROUGHPUT_PAGES = ["/", "/le-119", "/information-preoccupante", "/contacts"]
 GOAL_RATIO = 0.5
@@ -127,7 +127,7 @@ def main(argv=None):
     with scratch_dir("bench-pages") as tmp:
         env = portal_env(tmp, sqlite_url(tmp))
         prepare_portal_db(env)
-        with Gunicorn("hello_app:app", workers=2, cwd=BENCH, name="hello") as hello, \
+        with Gunicorn("benchmarks.hello_app:app", workers=2, name="hello") as hello, \
                 Gunicorn("wsgi:app", workers=2, env=env, name="portal") as portal:
             log(f"hello on :{hello.port}, portal on :{portal.port}; {rounds} round(s) of {seconds:.0f} s per target, "
                 f"{args.threads} client threads")
@@ -179,7 +179,7 @@ def main(argv=None):
 
     body = [
         f"Servers: `{command}` (portal: PORTAL_ENV=production, limits in Redis, SQLite; "
-        f"hello: `hello_app:app`, same command). {rounds} round(s) × {seconds:.0f} s per target, "
+        f"hello: `benchmarks.hello_app:app`, same command). {rounds} round(s) × {seconds:.0f} s per target, "
         f"{args.threads} client threads on the same machine; medians over rounds. "
         f"Translation catalogs compiled: {'yes' if common.catalogs_compiled() else 'no (.mo files absent: pages render the English msgids)'}.",
         "",

@@ -89,6 +89,7 @@ def end_to_end(env: dict, n: int, clients: int, workers: int) -> dict:
     from portal.config import from_env
     from sqlalchemy import text
 
+    stored_before = _count_ips(env)
     results, failures, stats = [], [], Counter()
     lock = threading.Lock()
     started = [0]
@@ -128,7 +129,7 @@ def end_to_end(env: dict, n: int, clients: int, workers: int) -> dict:
     try:
         with engine.connect() as conn:
             refs = [r for r, _c in results]
-            stored = conn.execute(text("SELECT count(*) FROM ips")).scalar()
+            stored = conn.execute(text("SELECT count(*) FROM ips")).scalar() - stored_before
             matched = sum(conn.execute(text("SELECT count(*) FROM ips WHERE reference = :r"), {"r": r}).scalar() == 1
                           for r in refs)
     finally:
@@ -137,6 +138,18 @@ def end_to_end(env: dict, n: int, clients: int, workers: int) -> dict:
     return {"n": ok, "failures": failures, "stored": stored, "matched": matched, "seconds": elapsed,
             "ips": ok / elapsed if elapsed else 0, "cpu_ms_per_ip": cpu * 1000 / ok if ok else float("nan"),
             "requests_per_ip": 19, "command": command, "retries": stats["retries"]}
+
+
+def _count_ips(env: dict) -> int:
+    from portal.config import from_env
+    from portal.extensions import make_engine
+    from sqlalchemy import text
+    engine = make_engine(from_env(env)["DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM ips")).scalar()
+    finally:
+        engine.dispose()
 
 
 def main(argv=None):

@@ -35,9 +35,7 @@ def _no_address(record: logging.LogRecord) -> bool:
 
 def create_app(config: dict | None = None, env=None) -> Flask:
     """Build the app. `config` overrides settings read from the environment (tests use it)."""
-    settings = config_module.from_env(env)
-    if config:
-        settings.update(config)
+    settings = config_module.from_env(env, config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

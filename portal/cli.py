@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, DBAPIError
 
@@ -53,7 +54,7 @@ def register(app):
         demo.seed(db.session, current_app)
         click.echo(f"Demo data ready. New CRIP keys: {', '.join(created) or 'none'}.")
 
-    crip_group = click.Group("crip", help="CRIP staff accounts.")
+    crip_group = AppGroup("crip", help="CRIP staff accounts.")
     app.cli.add_command(crip_group)
 
     @crip_group.command("create-user")
@@ -111,7 +112,7 @@ def register(app):
         db.session.commit()
         click.echo(f"Account {user.email} deactivated.")
 
-    crip_keys = click.Group("crip-keys", help="CRIP key pairs (the private key never enters the database in clear).")
+    crip_keys = AppGroup("crip-keys", help="CRIP key pairs (the private key never enters the database in clear).")
     app.cli.add_command(crip_keys)
 
     @crip_keys.command("init")
@@ -138,3 +139,6 @@ def register(app):
         else:
             click.echo("Private key (shown once, keep it offline):")
             click.echo(private.hex())
+
+    from .cli_ops import register as register_ops
+    register_ops(app)

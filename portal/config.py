@@ -66,11 +66,15 @@ def _secret_key(env, instance: Path, production: bool) -> str:
     return key
 
 
-def from_env(env=None) -> dict:
-    """Build the settings dictionary from an environment mapping (os.environ by default)."""
+def from_env(env=None, overrides: dict | None = None) -> dict:
+    """Build the settings from an environment mapping (os.environ by default); `overrides`
+    (used by tests and embedding code) win, and settings derived from them follow them."""
     env = os.environ if env is None else env
+    overrides = overrides or {}
     production = env.get("PORTAL_ENV", "development") == "production"
-    instance = Path(env.get("PORTAL_INSTANCE_PATH") or DEFAULT_INSTANCE)
+    instance = Path(overrides.get("INSTANCE_PATH") or env.get("PORTAL_INSTANCE_PATH") or DEFAULT_INSTANCE)
+    if overrides.get("SECRET_KEY"):
+        env = dict(env, SECRET_KEY=overrides["SECRET_KEY"])
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
     if database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
@@ -124,5 +128,8 @@ def from_env(env=None) -> dict:
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     }
-    cfg["SESSION_COOKIE_SECURE"] = cfg["HTTPS"]
+    cfg.update(overrides)
+    cfg.setdefault("SESSION_COOKIE_SECURE", cfg["HTTPS"])
+    if "SESSION_COOKIE_SECURE" not in overrides:
+        cfg["SESSION_COOKIE_SECURE"] = cfg["HTTPS"]
     return cfg

@@ -180,11 +180,6 @@ def test_crip_keys_init_departement_not_served_here(tmp_path):
     assert "served: 31" in line
 
 
-@pytest.mark.xfail(reason="BUG: portal/cli.py builds the crip-keys group with click.Group instead of "
-                          "flask.cli.AppGroup (app.cli.group), so `crip-keys init` gets no application "
-                          "context unless FlaskGroup pushes one: it fails with 'Working outside of "
-                          "application context' under app.test_cli_runner() or any programmatic call",
-                   strict=True)
 def test_crip_keys_init_under_the_plain_test_runner(tmp_path):
     app = bare_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
     result = app.test_cli_runner().invoke(args=["crip-keys", "init", "31"])

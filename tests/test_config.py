@@ -235,9 +235,6 @@ def test_create_app_bad_env_raises_config_error(tmp_path):
         create_app(env=env_for(tmp_path, MAIL_PORT="x"))
 
 
-@pytest.mark.xfail(reason="BUG: create_app() calls from_env(env) before applying `config`, so even when "
-                          "config gives INSTANCE_PATH and SECRET_KEY a development secret_key file is "
-                          "generated in the default instance folder (portal/../instance)", strict=True)
 def test_create_app_config_overrides_do_not_touch_the_default_instance(tmp_path, monkeypatch):
     from portal import create_app
     default = tmp_path / "default-instance"

@@ -28,11 +28,10 @@ def new_reference() -> str:
 
 
 def normalize_reference(text: str) -> str | None:
-    raw = "".join(ch for ch in (text or "").upper().translate(_FOLD) if ch.isalnum())
-    if raw.startswith("1P"):          # "IP" folded
+    raw = "".join(ch for ch in (text or "").upper() if ch.isalnum())
+    if len(raw) == REFERENCE_LENGTH + 2 and raw[:2] in ("IP", "1P", "LP"):   # the "IP-" prefix, maybe mistyped
         raw = raw[2:]
-    elif raw.startswith("IP"):
-        raw = raw[2:]
+    raw = raw.translate(_FOLD)
     if len(raw) != REFERENCE_LENGTH or any(ch not in ALPHABET for ch in raw):
         return None
     return f"IP-{raw[:4]}-{raw[4:]}"

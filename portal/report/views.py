@@ -461,6 +461,7 @@ def _commit_send(state, automated: bool):
             submission_token=state.row.submission_token, language=str(get_locale()),
             probably_automated=automated, now=now_utc(), deadlines=_deadlines(),
             fast_kdf=current_app.config.get("FAST_KDF", False))
+        _notify_if_urgent(session_, receipt.ip_id, profile.code)
         state.row.ip_id = receipt.ip_id
         state.row.confirmation = sealing.encrypt_json(state.key, {
             "reference": receipt.reference, "code": receipt.code, "source_type": state.data.get("source_type"),
@@ -484,6 +485,14 @@ def _commit_send(state, automated: bool):
         return _send_failed(state)
     log.info("IP received for %s (source=%s, automated=%s)", profile.code, state.data.get("source_type"), automated)
     return redirect(url_for("report.confirmation"), code=303)
+
+
+def _notify_if_urgent(session_, ip_id, departement):
+    """An immediate-urgency IP: tell the CRIP's staff by e-mail that something is waiting (no content)."""
+    from ..domain import outbox
+    ip = session_.get(InformationPreoccupante, ip_id)
+    if ip.urgency == 1:
+        outbox.notify_new_urgent(session_, ip, outbox.staff_recipients(session_, departement))
 
 
 def _send_failed(state):

@@ -179,3 +179,18 @@ def test_axe_is_really_running(page, axe_check):
     page.set_content("<html><body><img src='data:,'><input type=text></body></html>")
     ids = {v["id"] for v in axe_check(page)}
     assert {"html-has-lang", "image-alt", "label"} <= ids, ids
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_departement_choice_has_no_axe_violation(page, multi_live_server, audit, lang):
+    """With several départements served, / asks which one: as asked, with no match, with matches."""
+    failures: list[str] = []
+    for i, query in enumerate(["", "?q=75001&change=1", "?q=a&change=1"]):
+        sep = "&" if query else "?"
+        response = page.goto(multi_live_server + "/" + query + (f"{sep}lang={lang}" if i == 0 else ""))
+        assert response.status == 200
+        expect(page.locator("#q")).to_have_count(1)
+        if query.startswith("?q=a"):
+            expect(page.locator("main ul.cards li")).to_have_count(3)   # Haute-Garonne, Jura, Loire-Atlantique
+        audit(page, lang, f"/{query or ''} (choice)", failures)
+    assert not failures, "\n".join(failures)

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import Reporter, make_app
+from .helpers import Reporter, make_app, migrated_template
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    return migrated_template(tmp_path_factory.mktemp("migrated"))
 
 
 @pytest.fixture
-def make_report_app(tmp_path):
+def make_report_app(tmp_path, sqlite_template):
     made = []
 
     def build(**extra):
         path = tmp_path / f"app{len(made)}"
         path.mkdir()
-        app = make_app(path, **extra)
+        app = make_app(path, template=sqlite_template, **extra)
         made.append(app)
         return app
     yield build

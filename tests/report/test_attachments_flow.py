@@ -11,7 +11,7 @@ from PIL.PngImagePlugin import PngInfo
 from portal.domain import intake
 from portal.models import DraftFile
 
-from .helpers import CONCERN, Page, Reporter, count, crip_key, db_session, only_ip
+from .helpers import CONCERN, Page, Reporter, count, crip_key, db_session, only_ip, translated
 
 PDF = b"%PDF-1.4\n1 0 obj<< /Type /Catalog >>endobj\ntrailer<< /Root 1 0 R >>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(range(256)) * 4
@@ -84,17 +84,22 @@ def test_upload_list_and_remove(report_app, reporter):
     assert count(report_app, DraftFile) == 0, "the draft's copies are gone once sent"
 
 
-def test_wrong_type_is_refused_and_the_answers_kept(reporter):
+WRONG_TYPE = ("This type of file is not accepted. Send a PDF, a photo (JPEG, PNG, WebP), a Word or "
+              "OpenDocument text, or a text file.")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_wrong_type_is_refused_and_the_answers_kept(report_app, language):
+    reporter = Reporter(report_app, language=language)
     reporter.fill(until="documents")
     reporter.upload("ok.pdf", PDF)
-    page = _refused(reporter.upload("facture.pdf", EXE),
-                    "This type of file is not accepted. Send a PDF, a photo (JPEG, PNG, WebP), a Word or "
-                    "OpenDocument text, or a text file.")
+    page = _refused(reporter.upload("facture.pdf", EXE), translated(report_app, WRONG_TYPE, language))
     assert _names(page) == ["ok.pdf"]
     reporter.post("/etape/documents", {"action": "continue"})
     check = reporter.page("/verifier")
     assert CONCERN["account"] in check.text and "Léa Martin" in check.text
     assert "ok.pdf" in check.text and "facture" not in check.text
+    assert 'lang="%s"' % language in check.body
 
 
 @pytest.mark.parametrize("name, data, reason", [

@@ -1,0 +1,209 @@
+"""Never lose a report: IPs sent through the form while gunicorn workers are being killed.
+
+    python benchmarks/faults.py [--quick]       # --quick: 100 IPs, 10 clients
+
+1 000 IPs are sent through the public path of the form (19 requests each) by 50 concurrent
+browsers to `gunicorn -w 4` on PostgreSQL (production settings, limits in Redis), while a killer
+thread sends SIGKILL to a random worker every ~2 s (gunicorn starts a new one). A browser whose
+connection breaks (or that gets a 502/503/504) sends the same request again: re-POSTing a step is
+idempotent, and re-POSTing /envoyer shows the same confirmation.
+
+At the end, in the database:
+- every confirmation a browser received (reference + follow-up code) matches exactly one stored IP,
+  and the stored hash of the follow-up code matches the code shown;
+- no IP is stored twice (count by submission_token);
+- no IP lacks its children (join ip_children) or its follow-up channel;
+- every stored IP was confirmed to someone (an IP stored but never confirmed is one a person would
+  send again).
+The PostgreSQL server is shared: it is not restarted here.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+
+import common
+from common import Browser, Gunicorn, ReportFlow, log, portal_env, prepare_portal_db, scratch_dir, scratch_pg
+
+
+def killer(srv: Gunicorn, stop: threading.Event, interval: float, kills: list, max_kills: int):
+    rng = random.Random(7)
+    while not stop.is_set() and len(kills) < max_kills:
+        if stop.wait(rng.uniform(interval * 0.75, interval * 1.25)):
+            return
+        workers = srv.worker_pids()
+        if not workers:
+            continue
+        pid = rng.choice(workers)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            kills.append((time.monotonic(), pid))
+        except ProcessLookupError:
+            pass
+
+
+def check(env: dict, confirmations: list) -> dict:
+    from sqlalchemy import text
+    from portal.config import from_env
+    from portal.domain import codes
+    from portal.extensions import make_engine
+
+    secret = env["SECRET_KEY"]
+    engine = make_engine(from_env(env)["DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT count(*) FROM ips")).scalar()
+            by_ref = {}
+            for ref, code_hash in conn.execute(text(
+                    "SELECT i.reference, f.code_hash FROM ips i LEFT JOIN followups f ON f.ip_id = i.id")):
+                by_ref.setdefault(ref, []).append(code_hash)
+            duplicates = conn.execute(text(
+                "SELECT coalesce(sum(c - 1), 0) FROM (SELECT count(*) AS c FROM ips "
+                "WHERE submission_token IS NOT NULL GROUP BY submission_token HAVING count(*) > 1) d")).scalar()
+            orphans = conn.execute(text(
+                "SELECT count(*) FROM ips i WHERE NOT EXISTS (SELECT 1 FROM ip_children c WHERE c.ip_id = i.id)")).scalar()
+            child_mismatch = conn.execute(text(
+                "SELECT count(*) FROM ips i WHERE i.child_count <> "
+                "(SELECT count(*) FROM ip_children c WHERE c.ip_id = i.id)")).scalar()
+            no_followup = conn.execute(text(
+                "SELECT count(*) FROM ips i WHERE NOT EXISTS (SELECT 1 FROM followups f WHERE f.ip_id = i.id)")).scalar()
+            no_category = conn.execute(text(
+                "SELECT count(*) FROM ips i WHERE NOT EXISTS (SELECT 1 FROM ip_categories c WHERE c.ip_id = i.id)")).scalar()
+            sent_drafts = conn.execute(text("SELECT count(*) FROM drafts WHERE ip_id IS NOT NULL")).scalar()
+    finally:
+        engine.dispose()
+    matched, missing, wrong_code, ambiguous = 0, [], [], []
+    refs = Counter(ref for ref, _code in confirmations)
+    for ref, code in confirmations:
+        rows = by_ref.get(ref, [])
+        if not rows:
+            missing.append(ref)
+        elif len(rows) > 1:
+            ambiguous.append(ref)
+        elif rows[0] != codes.code_hash(secret, code):
+            wrong_code.append(ref)
+        else:
+            matched += 1
+    unconfirmed = [ref for ref in by_ref if ref not in refs]
+    return {"stored": stored, "matched": matched, "missing": missing, "wrong_code": wrong_code,
+            "ambiguous": ambiguous, "confirmed_twice": sum(c - 1 for c in refs.values() if c > 1),
+            "duplicates": int(duplicates), "orphans": orphans, "child_mismatch": child_mismatch,
+            "no_followup": no_followup, "no_category": no_category, "unconfirmed": len(unconfirmed),
+            "sent_drafts": sent_drafts}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="100 IPs, 10 clients")
+    ap.add_argument("--interval", type=float, default=2.0, help="seconds between two kills (default 2)")
+    args = ap.parse_args(argv)
+    n, clients, budget = (100, 10, 420.0) if args.quick else (1000, 50, 1800.0)
+    workers = 4
+
+    with scratch_dir("bench-faults") as tmp, scratch_pg("bench_faults") as url:
+        env = portal_env(tmp, url)
+        prepare_portal_db(env)
+        confirmations, failures, stats, kills = [], [], Counter(), []
+        lock = threading.Lock()
+        next_job = [0]
+        with Gunicorn("wsgi:app", workers=workers, env=env, name="portal-faults", boot_timeout=120) as srv:
+            initial_workers = set(srv.worker_pids())
+            deadline = time.monotonic() + budget
+            stop = threading.Event()
+
+            def client():
+                while time.monotonic() < deadline:
+                    with lock:
+                        if next_job[0] >= n:
+                            return
+                        next_job[0] += 1
+                    b = Browser(srv.port, timeout=60)
+                    local = Counter()
+                    try:
+                        ref = ReportFlow(b, retries=50, deadline=deadline, stats=local).run()
+                        with lock:
+                            confirmations.append(ref)
+                    except (common.Refused, common.Retryable) as exc:
+                        with lock:
+                            failures.append(str(exc))
+                    finally:
+                        b.close()
+                        with lock:
+                            stats.update(local)
+                            stats["requests"] += b.requests
+
+            log(f"portal on :{srv.port} ({workers} workers); {n} IPs by {clients} browsers; "
+                f"SIGKILL to a random worker every ~{args.interval:.1f} s")
+            k = threading.Thread(target=killer, args=(srv, stop, args.interval, kills, 100_000), daemon=True)
+            t0 = time.perf_counter()
+            threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+            for t in threads:
+                t.start()
+            k.start()
+            last = time.monotonic()
+            while any(t.is_alive() for t in threads) and time.monotonic() < deadline + 90:
+                time.sleep(0.5)
+                if time.monotonic() - last > 15:
+                    last = time.monotonic()
+                    log(f"  {len(confirmations)} confirmed, {len(failures)} failed, {len(kills)} kills, "
+                        f"{stats['retries']} retries so far")
+            stop.set()
+            k.join(10)
+            for t in threads:
+                t.join(5)
+            elapsed = time.perf_counter() - t0
+            restarted = len({int(p.name) for p in srv.ready_dir.iterdir() if p.name.isdigit()} - initial_workers)
+            command = srv.command
+        result = check(env, confirmations)
+
+    ok = (len(confirmations) == n and result["matched"] == n and not result["missing"] and not result["wrong_code"]
+          and not result["ambiguous"] and result["duplicates"] == 0 and result["orphans"] == 0
+          and result["child_mismatch"] == 0 and result["no_followup"] == 0 and result["unconfirmed"] == 0
+          and result["stored"] == n)
+    retry_kinds = ", ".join(f"{k[7:]} {v}" for k, v in stats.most_common() if k.startswith("retry: ")) or "none"
+    rows = [
+        ("IPs to send", n),
+        ("sent (flows finished)", len(confirmations) + len(failures)),
+        ("confirmed (reference + code shown)", len(confirmations)),
+        ("failed flows (gave up)", len(failures)),
+        ("stored IPs", result["stored"]),
+        ("confirmations matching exactly one stored IP, code hash included", result["matched"]),
+        ("confirmations not found in the database", len(result["missing"])),
+        ("confirmations whose code does not match", len(result["wrong_code"])),
+        ("stored but never confirmed", result["unconfirmed"]),
+        ("duplicates (same submission_token)", result["duplicates"]),
+        ("orphans (no ip_children row)", result["orphans"]),
+        ("child_count ≠ ip_children rows", result["child_mismatch"]),
+        ("without follow-up channel", result["no_followup"]),
+        ("worker kills (SIGKILL)", len(kills)),
+        ("workers restarted by gunicorn (booted)", restarted),
+        ("requests sent / retried", f"{stats['requests']} / {stats['retries']}"),
+        ("retries by cause", retry_kinds),
+        ("elapsed", f"{elapsed:.0f} s ({len(confirmations) / elapsed:.2f} IPs/s under faults)"),
+    ]
+    body = "\n".join([
+        f"`{command}` on a scratch PostgreSQL database (production settings, limits in Redis); {clients} browsers "
+        f"send {n} IPs through the form (19 requests each, each request retried on a broken connection or "
+        f"502/503/504) while a thread SIGKILLs a random worker every ~{args.interval:.0f} s.",
+        "",
+        common.table(["", "count"], rows),
+        "",
+        f"Verdict: **{'no report lost, none stored twice, none incomplete' if ok else 'INVARIANT BROKEN'}**.",
+    ] + ([f"\nFirst failures: {'; '.join(failures[:5])}"] if failures else []))
+    log("\n" + body + "\n")
+    common.write_section("faults", "Worker kills while sending (faults.py)", body)
+    common.summary_line("faults", f"{n} to send, {len(confirmations)} confirmed, {result['stored']} stored, "
+                                  f"{result['matched']} matched, {result['duplicates']} duplicates, "
+                                  f"{result['orphans']} orphans, {len(kills)} worker kills: "
+                                  f"{'OK' if ok else 'BROKEN'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
