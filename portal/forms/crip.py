@@ -2,31 +2,31 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from .base import BaseForm
 from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 
-class SignInForm(FlaskForm):
+class SignInForm(BaseForm):
     email = StringField(_l("E-mail"), validators=[InputRequired(_l("Enter your e-mail address.")), Length(max=200)])
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password.")), Length(max=200)])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(BaseForm):
     code = StringField(_l("Code from your authenticator app, or a recovery code"),
                        validators=[InputRequired(_l("Enter the code.")), Length(max=20)])
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(BaseForm):
     code = StringField(_l("Code shown by the app"), validators=[InputRequired(_l("Enter the code.")), Length(max=10)])
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(BaseForm):
     old = PasswordField(_l("Current password"), validators=[InputRequired(_l("Enter your current password."))])
     new = PasswordField(_l("New password"), validators=[InputRequired(_l("Enter a new password.")), Length(min=12, max=200, message=_l("Use 12 to 200 characters."))])
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(BaseForm):
     to = SelectField(_l("New status"), choices=[], validators=[InputRequired(_l("Choose the new status."))])
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=5000)])
     team = SelectField(_l("Territory or team (evaluation)"), choices=[], validators=[Optional()], validate_choice=False)
@@ -36,11 +36,11 @@ class TransitionForm(FlaskForm):
     linked_reference = StringField(_l("Reference of the existing IP"), validators=[Optional(), Length(max=20)])
 
 
-class StaffMessageForm(FlaskForm):
+class StaffMessageForm(BaseForm):
     body = TextAreaField(_l("Message to the sender"), validators=[InputRequired(_l("Write your message.")), Length(max=20000)])
 
 
-class StaffIntakeForm(FlaskForm):
+class StaffIntakeForm(BaseForm):
     channel = SelectField(_l("How the IP arrived"), choices=[
         ("phone", _l("Phone call")), ("post", _l("Post")), ("email", _l("E-mail")),
         ("119", _l("Transmission from the 119")), ("parquet", _l("Transmission from the parquet")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from .base import BaseForm
 from wtforms import (
     BooleanField, DateField, FieldList, FormField, IntegerField, RadioField, SelectField,
     SelectMultipleField, StringField, TextAreaField,
@@ -87,7 +87,7 @@ YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 SIGNALEMENT_CHOICES = [("no", _l("No")), ("yes", _l("Yes, already sent")), ("planned", _l("Not yet, it will be sent"))]
 
 
-class StepForm(FlaskForm):
+class StepForm(BaseForm):
     """Cross-field rules live in validate_<field> methods; a field that has one must not carry
     Optional(), which would stop validation before the rule runs on an empty value."""
 
@@ -173,7 +173,7 @@ class YoungConcernForm(ConcernForm):
                             description=_l("Write it as you would say it. Short is fine."))
 
 
-class FactForm(FlaskForm):
+class FactForm(BaseForm):
     class Meta:
         csrf = False
     when = DateField(_l("Date"), validators=[Optional(), not_in_future])

@@ -597,6 +597,10 @@ def followup():
             access = None
         if access is not None:
             session[FU_SESSION] = {"ip": access.ip_id, "sk": access.private_key.hex(), "exp": time.time() + 20 * 60}
+            ip = db.session.get(InformationPreoccupante, access.ip_id)
+            from ..i18n import CODES
+            if "lang" not in session and ip.contact_language in CODES:
+                session["lang"] = ip.contact_language   # the follow-up page speaks the sender's language
             return redirect(url_for("report.followup_messages"), code=303)
         error = _("This reference and code do not match a report, or too many attempts were made. Check them and try again later.")
         status = 400

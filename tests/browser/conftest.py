@@ -19,6 +19,16 @@ from pathlib import Path
 
 import pytest
 
+try:
+    from playwright.sync_api import expect
+except ImportError:                       # the test modules skip (importorskip); CI must have it
+    if os.environ.get("CI") == "true":
+        raise
+    expect = None
+else:
+    # The machine may be busy (tests run two by two, beside a database): give assertions some slack.
+    expect.set_options(timeout=10_000)
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -251,13 +261,11 @@ class Portal:
         return urlsplit(self.page.url).path
 
     def expect_path(self, pattern: str):
-        from playwright.sync_api import expect
         expect(self.page).to_have_url(re.compile(re.escape(self.base) + pattern + r"(\?.*)?$"))
 
     # fields
     def field(self, control_id: str):
         """The control found by the text of its <label for=...>: fails if label and control are not tied."""
-        from playwright.sync_api import expect
         label = self.page.locator(f'label[for="{control_id}"]')
         expect(label).to_have_count(1)
         text = " ".join(label.inner_text().split())
@@ -289,7 +297,6 @@ class Portal:
         return response
 
     def expect_error_summary(self):
-        from playwright.sync_api import expect
         summary = self.page.locator(".error-summary")
         expect(summary).to_be_visible()
         # Each error links to a control that exists on the page.
@@ -311,7 +318,7 @@ class Portal:
         self.submit()
 
     def child(self, postcode: str = "31000", first_name: str | None = None, age: str | None = None,
-              sex: str | None = None, young: bool = False):
+              sex: str | None = None):
         if first_name:
             self.fill("first_name", first_name)
         if age:
@@ -353,7 +360,6 @@ class Portal:
         return self.confirmation()
 
     def confirmation(self):
-        from playwright.sync_api import expect
         reference = self.page.locator(".notice strong.num")
         expect(reference).to_have_count(1)
         ref = reference.inner_text().strip()

@@ -8,10 +8,12 @@ Failures are collected over all the pages of a test, so that one run reports the
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
-from portal.i18n import LANGUAGES
-from portal.public.views import PAGES
+pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
+from playwright.sync_api import expect  # noqa: E402
+
+from portal.i18n import LANGUAGES  # noqa: E402
+from portal.public.views import PAGES  # noqa: E402
 
 DIRECTION = {code: d for code, _name, d in LANGUAGES}
 PUBLIC_PATHS = ["/"] + [path for path, _template in PAGES.values()] + ["/signaler/", "/signaler/suivi"]

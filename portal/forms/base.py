@@ -1,0 +1,43 @@
+"""The base of every form: WTForms' and Flask-WTF's own messages go through this project's
+catalogs (so they exist in every language the site speaks, Pashto included)."""
+from __future__ import annotations
+
+from flask_babel import gettext, lazy_gettext as _l, lazy_ngettext, ngettext
+from flask_wtf import FlaskForm
+
+
+class _ProjectTranslations:
+    def gettext(self, string):
+        return gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return ngettext(singular, plural, n)
+
+
+class BaseForm(FlaskForm):
+    class Meta:
+        def get_translations(self, form):
+            return _ProjectTranslations()
+
+
+# The library messages our fields can show, marked here so that extraction puts them in the catalogs.
+LIBRARY_MESSAGES = (
+    _l("This field is required."),
+    _l("Not a valid choice."),
+    _l("Not a valid date value."),
+    _l("Not a valid integer value."),
+    _l("Invalid email address."),
+    _l("Invalid input."),
+    _l("Number must be between %(min)s and %(max)s."),
+    _l("Number must be at least %(min)s."),
+    _l("Number must be at most %(max)s."),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    _l("The CSRF token is missing."),
+    _l("The CSRF token has expired."),
+    _l("The CSRF token is invalid."),
+    _l("The CSRF tokens do not match."),
+    _l("The CSRF session token is missing."),
+    lazy_ngettext("Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters.", 2),
+    lazy_ngettext("Field must be at least %(min)d character long.", "Field must be at least %(min)d characters long.", 2),
+    lazy_ngettext("'%(value)s' is not a valid choice for this field.", "'%(value)s' are not valid choices for this field.", 2),
+)
