@@ -55,6 +55,7 @@ def fill_source_catalog():
     po = TRANSLATIONS / SOURCE_LOCALE / "LC_MESSAGES" / "messages.po"
     with po.open("rb") as fh:
         cat = read_po(fh, locale=SOURCE_LOCALE)
+    cat.fuzzy = False
     for m in cat:
         if m.id and not m.string:
             m.string = m.id
@@ -77,6 +78,15 @@ def update():
     fill_source_catalog()
     for code in locales():
         mark_review(code)
+        _drop_stray_marks(code)
+
+
+def _drop_stray_marks(code):
+    """Keep the review mark once, in the header comment; drop copies that drifted onto messages."""
+    po = TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"
+    head, sep, rest = po.read_text(encoding="utf-8").partition('msgid ""')
+    rest = re.sub(r"^#\. ?" + re.escape(REVIEW_MARK) + r" (yes|no)\n|^# " + re.escape(REVIEW_MARK) + r" (yes|no)\n", "", rest, flags=re.M)
+    po.write_text(head + sep + rest, encoding="utf-8")
 
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]|\{\{\s*\w+\s*\}\}")
