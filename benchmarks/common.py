@@ -136,6 +136,18 @@ def _pgrp(pid: int) -> int | None:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
+def process_start_time(pid: int) -> float | None:
+    """When a process started, as a Unix time (from /proc; 1/CLK_TCK precision)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+        with open("/proc/stat") as f:
+            btime = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+    except (OSError, StopIteration):
+        return None
+    return btime + int(stat[stat.rfind(")") + 2:].split()[19]) / _TICK
+
+
 def cpu_seconds(pids) -> float:
     """User + system CPU time of these processes (and of their waited-for children)."""
     total = 0

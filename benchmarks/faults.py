@@ -4,7 +4,8 @@
 
 1 000 IPs are sent through the public path of the form (19 requests each) by 50 concurrent
 browsers to `gunicorn -w 4` on PostgreSQL (production settings, limits in Redis), while a killer
-thread sends SIGKILL to a random worker every ~2 s (gunicorn starts a new one). A browser whose
+thread sends SIGKILL to a random worker every ~2 s (gunicorn starts a new one; only workers that
+have finished loading the app are picked, since a booting worker serves nothing). A browser whose
 connection breaks (or that gets a 502/503/504) sends the same request again: re-POSTing a step is
 idempotent, and re-POSTing /envoyer shows the same confirmation.
 
@@ -23,6 +24,7 @@ import argparse
 import os
 import random
 import signal
+import statistics
 import sys
 import threading
 import time
@@ -32,15 +34,27 @@ import common
 from common import Browser, Gunicorn, ReportFlow, log, portal_env, prepare_portal_db, scratch_dir, scratch_pg
 
 
-def killer(srv: Gunicorn, stop: threading.Event, interval: float, kills: list, max_kills: int):
+def killer(srv: Gunicorn, stop: threading.Event, interval: float, kills: list, max_kills: int, boots: dict):
+    """Every ~interval s, SIGKILL a random worker among those that have loaded the app (a worker still
+    booting serves nothing yet); on the way, note how long each worker took to boot."""
     rng = random.Random(7)
+    next_kill = time.monotonic() + rng.uniform(interval * 0.75, interval * 1.25)
     while not stop.is_set() and len(kills) < max_kills:
-        if stop.wait(rng.uniform(interval * 0.75, interval * 1.25)):
+        if stop.wait(0.1):
             return
-        workers = srv.worker_pids()
-        if not workers:
+        ready = srv.ready_workers()
+        for pid in ready - boots.keys():
+            started = common.process_start_time(pid)
+            try:
+                ready_at = (srv.ready_dir / str(pid)).stat().st_mtime
+            except OSError:
+                continue
+            if started is not None:
+                boots[pid] = max(0.0, ready_at - started)
+        if time.monotonic() < next_kill or not ready:
             continue
-        pid = rng.choice(workers)
+        next_kill = time.monotonic() + rng.uniform(interval * 0.75, interval * 1.25)
+        pid = rng.choice(sorted(ready))
         try:
             os.kill(pid, signal.SIGKILL)
             kills.append((time.monotonic(), pid))
@@ -109,7 +123,7 @@ def main(argv=None):
     with scratch_dir("bench-faults") as tmp, scratch_pg("bench_faults") as url:
         env = portal_env(tmp, url)
         prepare_portal_db(env)
-        confirmations, failures, stats, kills = [], [], Counter(), []
+        confirmations, failures, stats, kills, boots = [], [], Counter(), [], {}
         lock = threading.Lock()
         next_job = [0]
         with Gunicorn("wsgi:app", workers=workers, env=env, name="portal-faults", boot_timeout=120) as srv:
@@ -140,7 +154,7 @@ def main(argv=None):
 
             log(f"portal on :{srv.port} ({workers} workers); {n} IPs by {clients} browsers; "
                 f"SIGKILL to a random worker every ~{args.interval:.1f} s")
-            k = threading.Thread(target=killer, args=(srv, stop, args.interval, kills, 100_000), daemon=True)
+            k = threading.Thread(target=killer, args=(srv, stop, args.interval, kills, 100_000, boots), daemon=True)
             t0 = time.perf_counter()
             threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
             for t in threads:
@@ -183,6 +197,8 @@ def main(argv=None):
         ("without follow-up channel", result["no_followup"]),
         ("worker kills (SIGKILL)", len(kills)),
         ("workers restarted by gunicorn (booted)", restarted),
+        ("worker boot time (fork to app loaded), median / max",
+         f"{statistics.median(boots.values()):.1f} s / {max(boots.values()):.1f} s" if boots else "n/a"),
         ("requests sent / retried", f"{stats['requests']} / {stats['retries']}"),
         ("retries by cause", retry_kinds),
         ("elapsed", f"{elapsed:.0f} s ({len(confirmations) / elapsed:.2f} IPs/s under faults)"),
@@ -190,7 +206,7 @@ def main(argv=None):
     body = "\n".join([
         f"`{command}` on a scratch PostgreSQL database (production settings, limits in Redis); {clients} browsers "
         f"send {n} IPs through the form (19 requests each, each request retried on a broken connection or "
-        f"502/503/504) while a thread SIGKILLs a random worker every ~{args.interval:.0f} s.",
+        f"502/503/504) while a thread SIGKILLs a random worker (one that has loaded the app) every ~{args.interval:.0f} s.",
         "",
         common.table(["", "count"], rows),
         "",

@@ -66,7 +66,7 @@ def fill_source_catalog():
 
 def update():
     TRANSLATIONS.mkdir(exist_ok=True)
-    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location", "--sort-output",
+    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2", "--no-location", "--sort-output",
         "-o", str(POT), "portal")
     for code in locales():
         po = TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"

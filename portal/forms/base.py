@@ -2,16 +2,18 @@
 catalogs (so they exist in every language the site speaks, Pashto included)."""
 from __future__ import annotations
 
-from flask_babel import gettext, lazy_gettext as _l, lazy_ngettext, ngettext
+from flask_babel import get_translations, lazy_gettext as _l, lazy_ngettext
 from flask_wtf import FlaskForm
 
 
 class _ProjectTranslations:
+    """Look-up only: WTForms formats its own placeholders (%(max)d …) after translation."""
+
     def gettext(self, string):
-        return gettext(string)
+        return get_translations().gettext(string)
 
     def ngettext(self, singular, plural, n):
-        return ngettext(singular, plural, n)
+        return get_translations().ngettext(singular, plural, n)
 
 
 class BaseForm(FlaskForm):

@@ -95,7 +95,7 @@ class StepForm(BaseForm):
 class WhoForm(StepForm):
     source_type = RadioField(_l("Who are you?"), choices=SOURCE_CHOICES,
                              validators=[InputRequired(_l("Choose who you are."))])
-    sector = SelectField(_l("Your sector"), choices=SECTOR_CHOICES, validators=[Optional()], default="")
+    sector = SelectField(_l("Your sector"), choices=SECTOR_CHOICES, default="")
 
     def validate_sector(self, field):
         if self.source_type.data == "professional" and not field.data:

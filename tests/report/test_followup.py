@@ -9,7 +9,7 @@ import pytest
 from portal.domain import codes, intake, sealing
 from portal.models import CripKey, FollowUp, Message
 
-from .helpers import Page, Reporter, assert_nowhere, crip_key, db_session, dump_database, only_ip
+from .helpers import PUBLIC_SENDER, Page, Reporter, assert_nowhere, crip_key, db_session, dump_database, only_ip
 
 NO_MATCH = ("This reference and code do not match a report, or too many attempts were made. "
             "Check them and try again later.")
@@ -44,8 +44,14 @@ def _post_crip_message(app, text):
         return msg.id
 
 
-def test_right_reference_and_code_open_the_messages(reporter, send_report):
-    conf = send_report()
+@pytest.fixture
+def sent(send_report):
+    """A report whose sender prefers English: the follow-up pages speak the contact language."""
+    return send_report(sender=dict(PUBLIC_SENDER, contact_language="en"))
+
+
+def test_right_reference_and_code_open_the_messages(reporter, sent):
+    conf = sent
     page = _signin(reporter, conf.reference, conf.code)
     assert page.status == 200
     assert conf.reference in page.text
@@ -58,14 +64,14 @@ def test_right_reference_and_code_open_the_messages(reporter, send_report):
     lambda ref, code: (ref.lower(), " ".join(code)),
     lambda ref, code: (ref.replace("-", " "), "-".join(codes.group(code).split())),
 ], ids=["grouped-lowercase", "spaced", "dashes"])
-def test_code_typed_loosely_still_works(reporter, send_report, typed):
-    conf = send_report()
+def test_code_typed_loosely_still_works(reporter, sent, typed):
+    conf = sent
     reference, code = typed(conf.reference, conf.code)
     assert _signin(reporter, reference, code).status == 200
 
 
-def test_wrong_code_and_unknown_reference_say_the_same(reporter, send_report):
-    conf = send_report()
+def test_wrong_code_and_unknown_reference_say_the_same(reporter, sent):
+    conf = sent
     wrong = _signin(reporter, conf.reference, _wrong(conf.code), expect=400)
     unknown = _signin(reporter, "IP-ZZZZ-ZZZZ", conf.code, expect=400)
     malformed = _signin(reporter, "not a reference", "short", expect=400)
@@ -115,8 +121,8 @@ def test_right_code_resets_the_failure_count(make_report_app):
     assert _signin(reporter, conf.reference, conf.code).status == 200
 
 
-def test_crip_message_is_shown_and_marked_read(report_app, reporter, send_report):
-    conf = send_report()
+def test_crip_message_is_shown_and_marked_read(report_app, reporter, sent):
+    conf = sent
     message_id = _post_crip_message(report_app, "Bonjour, l'enfant est-il scolarisé à Muret ?")
     page = _signin(reporter, conf.reference, conf.code)
     assert "Bonjour, l'enfant est-il scolarisé à Muret ?" in page.text
@@ -125,8 +131,8 @@ def test_crip_message_is_shown_and_marked_read(report_app, reporter, send_report
         assert s.get(Message, message_id).read_at is not None
 
 
-def test_sender_reply_is_sealed(report_app, reporter, send_report):
-    conf = send_report()
+def test_sender_reply_is_sealed(report_app, reporter, sent):
+    conf = sent
     _signin(reporter, conf.reference, conf.code)
     text = "RÉPONSE-CONFIDENTIELLE-8642 : oui, au collège."
     response = reporter.post("/suivi/messages", {"body": text})
@@ -143,16 +149,16 @@ def test_sender_reply_is_sealed(report_app, reporter, send_report):
     assert_nowhere(["RÉPONSE-CONFIDENTIELLE-8642"], *dump, "the database")
 
 
-def test_empty_reply_is_refused(reporter, send_report):
-    conf = send_report()
+def test_empty_reply_is_refused(reporter, sent):
+    conf = sent
     _signin(reporter, conf.reference, conf.code)
     page = Page.of(reporter.post("/suivi/messages", {"body": ""}))
     assert page.status == 400
     assert ("#body", "Write your message.") in page.error_links and "body" in page.ids
 
 
-def test_signout_ends_the_followup_session(reporter, send_report):
-    conf = send_report()
+def test_signout_ends_the_followup_session(reporter, sent):
+    conf = sent
     _signin(reporter, conf.reference, conf.code)
     response = reporter.post("/suivi/fin")
     assert response.status_code == 302 and response.headers["Location"].endswith("/signaler/suivi")
@@ -161,7 +167,12 @@ def test_signout_ends_the_followup_session(reporter, send_report):
         assert response.status_code == 302 and response.headers["Location"].endswith("/signaler/suivi")
 
 
-def test_messages_need_a_signin(reporter, send_report):
-    send_report()
+def test_messages_need_a_signin(reporter, sent):
     response = reporter.get("/suivi/messages")
     assert response.status_code == 302 and response.headers["Location"].endswith("/signaler/suivi")
+
+
+def test_followup_speaks_the_contact_language(reporter, send_report):
+    conf = send_report(sender=dict(PUBLIC_SENDER, contact_language="uk"))
+    page = _signin(reporter, conf.reference, conf.code)
+    assert 'lang="uk"' in page.body
