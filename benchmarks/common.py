@@ -198,7 +198,8 @@ class Gunicorn:
         env = dict(self.env, BENCH_READY_DIR=str(self.ready_dir), PYTHONUNBUFFERED="1")
         cmd = [PYTHON, "-m", "gunicorn", "-w", str(self.workers), "-b", f"{HOST}:{self.port}",
                "--access-logfile", "/dev/null", "--timeout", str(self.timeout), "-c", str(READY_CONF), self.app]
-        self.command = " ".join(cmd[1:])
+        self.command = (f"python -m gunicorn -w {self.workers} -b {HOST}:PORT --access-logfile /dev/null "
+                        f"--timeout {self.timeout} -c benchmarks/{READY_CONF.name} {self.app}")
         self.logfile = open(self._tmp / "server.log", "wb")
         self.proc = subprocess.Popen(cmd, cwd=str(self.cwd), env=env, stdout=self.logfile,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)

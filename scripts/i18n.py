@@ -57,7 +57,8 @@ def fill_source_catalog():
         cat = read_po(fh, locale=SOURCE_LOCALE)
     cat.fuzzy = False
     for m in cat:
-        if m.id and not m.string:
+        empty = not any(m.string) if isinstance(m.string, (list, tuple)) else not m.string
+        if m.id and empty:
             m.string = m.id
         m.flags.discard("fuzzy")
     with po.open("wb") as fh:

@@ -377,7 +377,7 @@ def test_screenshots_of_home_and_every_step_at_360_and_1280(page, portal_factory
     portal = portal_factory(page)
     overflows: dict = {}
     portal.goto("/?lang=fr")
-    _shots(page, screenshot, "home")                                 # reflow: see the xfail test below
+    _shots(page, screenshot, "home")                                 # reflow: see the test below
     portal.goto("/?lang=ar")
     _shots(page, screenshot, "home-ar")
     portal.goto("/signaler/?lang=fr")
@@ -401,7 +401,7 @@ def test_screenshots_of_home_and_every_step_at_360_and_1280(page, portal_factory
     portal.documents()
     _shots(page, screenshot, "verifier", overflows)
     portal.send()
-    _shots(page, screenshot, "confirmation")                         # reflow: see the xfail test below
+    _shots(page, screenshot, "confirmation")                         # reflow: see the test below
     assert not overflows, f"form pages scrolling sideways at 320px (px too wide): {overflows}"
     from pathlib import Path
     saved = {p.name for p in (Path(__file__).resolve().parents[2] / "test-output" / "screenshots").glob("*.png")}
@@ -436,7 +436,6 @@ def test_information_pages_reflow_at_320px(new_page, live_server, lang):
     assert not overflows, f"pages scrolling sideways at 320px [{lang}] (px too wide): {overflows}"
 
 
-@pytest.mark.xfail(reason=HOME_REFLOW_BUG, strict=False)
 @pytest.mark.parametrize("lang", ["fr", "ar"])
 def test_home_page_reflows_at_320px(new_page, live_server, lang):
     page = new_page(viewport={"width": 320, "height": 640})
@@ -444,7 +443,6 @@ def test_home_page_reflows_at_320px(new_page, live_server, lang):
     assert page.evaluate(OVERFLOW_JS) <= 0
 
 
-@pytest.mark.xfail(reason=CONFIRMATION_REFLOW_BUG, strict=False)
 def test_confirmation_page_reflows_at_320px(new_page, portal_factory):
     page = new_page(viewport={"width": 320, "height": 640})
     portal = portal_factory(page)
@@ -528,8 +526,7 @@ def _parents_not_told_no_reason(portal):
 
 
 @pytest.mark.parametrize("case", [
-    pytest.param(_no_sector, id="professional-without-sector",
-                 marks=pytest.mark.xfail(reason=SECTOR_BUG, strict=False)),
+    pytest.param(_no_sector, id="professional-without-sector"),
     pytest.param(_no_postcode, id="child-without-postcode"),
     pytest.param(_named_without_name, id="named-sender-without-name"),
     pytest.param(_pro_unreachable, id="professional-without-phone-or-email"),
@@ -549,7 +546,6 @@ EMAIL_500 = ("BUG: wtforms.validators.Email() needs the email_validator package,
              "addresses with a simple regex validator")
 
 
-@pytest.mark.xfail(reason=EMAIL_500.format(field="author_email (professional step)"), strict=False)
 def test_professional_can_give_an_email_instead_of_a_phone(page, portal_factory):
     portal = portal_factory(page)
     _to_professional_step(portal)
@@ -560,7 +556,6 @@ def test_professional_can_give_an_email_instead_of_a_phone(page, portal_factory)
     portal.expect_path("/signaler/etape/vous")
 
 
-@pytest.mark.xfail(reason=EMAIL_500.format(field="email (sender step)"), strict=False)
 def test_neighbour_can_give_an_email_to_be_contacted(page, portal_factory):
     portal = portal_factory(page)
     portal.start()

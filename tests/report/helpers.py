@@ -232,8 +232,6 @@ def years_ago(years: int, days: int = 0) -> str:
     return (d - timedelta(days=days)).isoformat()
 
 
-# No e-mail address in the defaults: WTForms' Email validator needs the email_validator package,
-# which the project does not install (see test_validation.py, the xfail tests on e-mail).
 CHILD = {"first_name": "Léa", "last_name": "Martin", "age": "8", "sex": "f", "school": "École Jules Ferry, CE2",
          "postcode": "31000", "address": "12 rue des Lilas", "lives_with": "mother"}
 YOUNG_CHILD = {"postcode": "31000"}
@@ -242,11 +240,11 @@ ADULTS = {"adult1_name": "Sandrine Martin", "adult1_relation": "mother", "adult1
 CONCERN = {"categories": ["neglect", "psychological"], "account": "Elle arrive seule à l'école, affamée.",
            "since": "weeks", "danger_now": "no"}
 PUBLIC_SENDER = {"anonymous": "no", "name": "Jeanne Voisine", "relation": "neighbour", "phone": "0611223344",
-                 "email": "", "contact_language": "fr", "wants_feedback": "y"}
+                 "email": "jeanne@example.org", "contact_language": "fr", "wants_feedback": "y"}
 YOUNG_SENDER = {"anonymous": "yes", "contact_language": "fr"}
 PRO = {"establishment": "École Jules Ferry", "establishment_address": "1 place de l'École, Toulouse",
        "author_name": "Paul Directeur", "author_role": "Directeur d'école", "author_phone": "0561000000",
-       "author_email": "",
+       "author_email": "directeur@ecole.example.org",
        "facts-0-when": "2024-03-04", "facts-0-what": "Bleus sur les bras.",
        "facts-1-when": "2024-03-11", "facts-1-what": "Absente trois jours.",
        "child_words": "« Papa tape quand il crie. »", "context": "Famille isolée.", "actions": "Entretien avec la mère.",

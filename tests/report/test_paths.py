@@ -47,6 +47,7 @@ def test_public_path(report_app):
     assert answers["adults"]["adult1_name"] == ADULTS["adult1_name"]
     assert answers["sender"]["name"] == PUBLIC_SENDER["name"]
     assert answers["sender"]["phone"] == PUBLIC_SENDER["phone"]
+    assert answers["sender"]["email"] == PUBLIC_SENDER["email"]
     assert "children" not in answers            # each child is sealed on its own row
     assert children[0]["first_name"] == "Léa" and children[0]["last_name"] == "Martin"
     assert children[0]["address"] == CHILD["address"]
@@ -83,6 +84,7 @@ def test_professional_path_and_pdf_copy(report_app, reporter, send_report):
         answers, _children = _sealed(report_app, ip)
     pro = answers["pro"]
     assert pro["establishment"] == PRO["establishment"] and pro["author_role"] == PRO["author_role"]
+    assert pro["author_email"] == PRO["author_email"]
     facts = [(f["when"], f["what"]) for f in pro["facts"] if f["what"]]
     assert facts == [("2024-03-04", "Bleus sur les bras."), ("2024-03-11", "Absente trois jours.")]
     assert pro["child_words"] == PRO["child_words"]
@@ -327,7 +329,7 @@ def test_the_last_child_cannot_be_removed(reporter):
 def test_check_page_shows_the_answers(reporter):
     check = reporter.fill("public")
     for typed in ("Léa Martin", CHILD["address"], "31000 Toulouse", CONCERN["account"], ADULTS["adult1_name"],
-                  PUBLIC_SENDER["name"], PUBLIC_SENDER["phone"], "Neglect (food, care, hygiene, supervision)"):
+                  PUBLIC_SENDER["name"], PUBLIC_SENDER["phone"], PUBLIC_SENDER["email"], "Neglect (food, care, hygiene, supervision)"):
         assert typed in check.text, typed
     changes = [href for href, text in check.links if text.startswith("Change")]
     assert changes and all("retour=verifier" in href for href in changes)

@@ -11,12 +11,6 @@ from .helpers import (
     CHILD, CONCERN, PRO, PUBLIC_SENDER, Page, assert_error_page, count, years_ago,
 )
 
-OPTIONAL_STOPS_CHAIN = (
-    "BUG: portal/forms/report.py: the field has validators=[Optional()]; Optional() raises StopValidation on "
-    "an empty value, which also skips the form's inline validate_<field> method, so the rule never runs")
-NO_EMAIL_VALIDATOR = (
-    "BUG: wtforms.validators.Email needs the email_validator package, which pyproject.toml does not declare "
-    "(not installed): any non-empty e-mail raises Exception -> 500")
 
 FACTS_MESSAGE_HIDDEN = pytest.mark.xfail(strict=True, reason=(
     "BUG: portal/templates/macros/forms.html line 8 and report/step_professional.html line 21 keep only FieldList "
@@ -42,7 +36,6 @@ def test_who_step_requires_an_answer(reporter):
     assert ("#source_type-0", "Choose who you are.") in page.error_links
 
 
-@pytest.mark.xfail(strict=True, reason=OPTIONAL_STOPS_CHAIN + " (WhoForm.sector: validate_sector)")
 def test_professional_must_give_a_sector(reporter):
     reporter.fill(until="qui")
     page = refused(reporter, "qui", {"source_type": "professional", "sector": ""}, None, "Choose your sector.")
@@ -89,10 +82,6 @@ def test_adults_step_is_optional(reporter):
     reporter.step("adultes", {}, to="/etape/inquietude")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: portal/forms/base.py _ProjectTranslations.ngettext (line 14) calls flask_babel.ngettext, which "
-    "%-formats the string with {'num': n} only; WTForms' Length message needs %(max)d -> KeyError 'max' -> 500 "
-    "for any text longer than its limit. Fix: return get_translations().ngettext(singular, plural, n) unformatted"))
 def test_too_long_text_is_refused_with_a_message(reporter):
     reporter.fill(until="adultes")
     page = reporter.step_page("adultes", {"adult1_name": "N" * 121, "others": "Deux cousins."})
@@ -160,7 +149,6 @@ def test_named_sender_gives_a_name_and_a_contact(reporter):
     assert page.value("relation") == "family"
 
 
-@pytest.mark.xfail(strict=True, reason=NO_EMAIL_VALIDATOR)
 def test_bad_email_of_a_sender(reporter):
     reporter.fill(until="vous")
     page = refused(reporter, "vous", dict(PUBLIC_SENDER, email="jeanne-at-example"), None,
@@ -168,13 +156,11 @@ def test_bad_email_of_a_sender(reporter):
     assert page.value("email") == "jeanne-at-example"
 
 
-@pytest.mark.xfail(strict=True, reason=NO_EMAIL_VALIDATOR)
 def test_bad_email_of_a_professional(reporter):
     reporter.fill("professional", until="professionnel")
     refused(reporter, "professionnel", dict(PRO, author_email="direction@"), None, "Enter a valid e-mail address.")
 
 
-@pytest.mark.xfail(strict=True, reason=NO_EMAIL_VALIDATOR)
 def test_a_valid_email_is_accepted(reporter):
     reporter.fill(until="vous")
     reporter.step("vous", dict(PUBLIC_SENDER, email="jeanne@example.org"), to="/etape/documents")
