@@ -14,7 +14,15 @@ def figure_value(fig) -> str:
     return text
 
 
+def file_size(n: int) -> str:
+    """A size in bytes for people: KB under one megabyte, MB above."""
+    if n < 1024 * 1024:
+        return _("%(n)s KB", n=format_decimal(round(n / 1024)))
+    return _("%(n)s MB", n=format_decimal(round(n / (1024 * 1024), 1)))
+
+
 def register(app):
+    app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.filters["figure_value"] = figure_value
     app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt) if d else ""
     app.jinja_env.filters["time"] = lambda t, fmt="short": format_time(t, fmt) if t else ""

@@ -159,8 +159,14 @@ def field_attrs(field, attrs: dict) -> dict:
     return out
 
 
+def list_messages(field) -> list[str]:
+    """The messages of a FieldList itself (its entries' errors are lists or dicts)."""
+    return [str(e) for e in field.errors if not isinstance(e, (list, dict, tuple))]
+
+
 def init_app(app):
     app.jinja_env.globals["_attrs"] = field_attrs
+    app.jinja_env.globals["list_messages"] = list_messages
     app.after_request(_security_headers)
     app.context_processor(_globals)
     app.jinja_env.globals["now_utc"] = now_utc

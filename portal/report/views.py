@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from ..domain import attachments, codes, intake, keys, routing, sealing
 from ..extensions import db
 from ..forms import report as F
+from ..formatting import file_size
 from ..models import InformationPreoccupante
 from ..web import current_profile, now_utc, profiles, render_error
 from . import bp, drafts
@@ -311,7 +312,7 @@ def _sender(state):
 
 ATTACHMENT_REASONS = {
     "empty": lambda: _("The file is empty."),
-    "too_large": lambda: _("The file is larger than %(size)s MB.", size=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)),
+    "too_large": lambda: _("The file is larger than %(size)s.", size=file_size(current_app.config["ATTACHMENT_MAX_BYTES"])),
     "type": lambda: _("This type of file is not accepted. Send a PDF, a photo (JPEG, PNG, WebP), a Word or OpenDocument text, or a text file."),
     "unreadable_image": lambda: _("This image cannot be read. Try another photo or a PDF."),
     "too_many": lambda: _("You can attach at most %(n)s files.", n=current_app.config["ATTACHMENT_MAX_FILES"]),
@@ -343,7 +344,7 @@ def _documents(state):
     status = 400 if error else 200
     return _render_step("report/step_files.html", form=form, state=state, files=files, error=error,
                         max_files=current_app.config["ATTACHMENT_MAX_FILES"],
-                        max_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)), status
+                        max_size=file_size(current_app.config["ATTACHMENT_MAX_BYTES"])), status
 
 
 def _upload(state):

@@ -225,7 +225,7 @@ def test_anonymous_sender(report_app, send_report):
         ip = only_ip(s)
         assert ip.anonymous is True
         answers, _children = _sealed(report_app, ip)
-    assert (answers["sender"]["name"], answers["sender"]["phone"]) == ("", "")
+    assert (answers["sender"]["name"], answers["sender"]["phone"], answers["sender"]["email"]) == ("", "", "")
 
 
 # --- professional step ---------------------------------------------------------------------------
