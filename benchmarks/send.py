@@ -12,10 +12,15 @@
   /envoyer, confirmation page: 19 requests per IP) on gunicorn -w 4 (production settings, limits in
   Redis), with 4 browsers at a time, for a smaller N; each confirmation is checked against the
   database.
+
+The two databases are measured in alternating rounds (SQLite, PostgreSQL, SQLite, ...), and the
+argon2id derivation alone in the same rounds, so that a change of load on the machine hits all
+alike; wall-clock and CPU time are both reported.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import secrets
 import sys
 import threading
@@ -41,189 +46,223 @@ ANSWERS = {
 }
 
 
-def in_process(env: dict, n: int, fast_kdf: bool = False) -> dict:
-    from portal import create_app
-    from portal.domain import intake, keys
-    from portal.extensions import db
-    from sqlalchemy import func, select
-    from portal.models import InformationPreoccupante
+class InProcess:
+    """One app on one database, ready to submit IPs in its app context."""
 
-    app = create_app({"RATELIMIT_STORAGE_URI": "memory://"}, env=env)
-    try:
-        with app.app_context():
+    def __init__(self, env: dict):
+        from portal import create_app
+        from portal.domain import keys
+        from portal.extensions import db
+        self.app = create_app({"RATELIMIT_STORAGE_URI": "memory://"}, env=env)
+        with self.app.app_context():
+            self.key = keys.active_key(db.session, "31")
+            db.session.expunge(self.key)
+        self.submitted = 0
+
+    def submit(self, n: int, fast_kdf: bool, deadline: float) -> tuple[int, float, float]:
+        from portal.domain import intake
+        from portal.extensions import db
+        deadlines = {"evaluation_days": 92, "evaluation_days_under_2": 30, "evaluation_days_urgent": 15}
+        done = 0
+        with self.app.app_context():
             session = db.session
-            key = keys.active_key(session, "31")
-            served = app.config["PROFILES"]
-            before = session.scalar(select(func.count()).select_from(InformationPreoccupante))
-            deadlines = {"evaluation_days": 92, "evaluation_days_under_2": 30, "evaluation_days_urgent": 15}
+            served = self.app.config["PROFILES"]
             t0, c0 = time.perf_counter(), time.process_time()
-            deadline = time.monotonic() + 600
-            done = 0
             for _ in range(n):
                 if time.monotonic() > deadline:
                     break
-                intake.submit(session, answers=ANSWERS, files=[], received_by="31", served=served, crip_key=key,
-                              secret_key=app.config["SECRET_KEY"], submission_token=secrets.token_urlsafe(24),
-                              language="fr", probably_automated=False, now=datetime.now(timezone.utc),
-                              deadlines=deadlines, fast_kdf=fast_kdf)
+                intake.submit(session, answers=ANSWERS, files=[], received_by="31", served=served,
+                              crip_key=self.key, secret_key=self.app.config["SECRET_KEY"],
+                              submission_token=secrets.token_urlsafe(24), language="fr", probably_automated=False,
+                              now=datetime.now(timezone.utc), deadlines=deadlines, fast_kdf=fast_kdf)
                 session.commit()
                 done += 1
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-            stored = session.scalar(select(func.count()).select_from(InformationPreoccupante)) - before
-        return {"n": done, "stored": stored, "ips": done / wall, "ms": wall * 1000 / done, "cpu_ms": cpu * 1000 / done}
-    finally:
-        app.extensions["portal_engine"].dispose()
+        self.submitted += done
+        return done, wall, cpu
+
+    def stored(self) -> int:
+        from sqlalchemy import func, select
+        from portal.extensions import db
+        from portal.models import InformationPreoccupante
+        with self.app.app_context():
+            return db.session.scalar(select(func.count()).select_from(InformationPreoccupante))
+
+    def close(self):
+        self.app.extensions["portal_engine"].dispose()
 
 
-def kdf_alone(k: int) -> float:
+def kdf_alone(k: int) -> tuple[float, float]:
     import nacl.utils
     from portal.domain import codes, sealing
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(k):
         sealing.derive_keypair(codes.new_followup_code(), nacl.utils.random(sealing.KDF_SALT_BYTES))
-    return (time.perf_counter() - t0) * 1000 / k
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def end_to_end(env: dict, n: int, clients: int, workers: int) -> dict:
-    from portal.extensions import make_engine
-    from portal.config import from_env
-    from sqlalchemy import text
-
-    stored_before = _count_ips(env)
+def e2e_round(srv: Gunicorn, n: int, clients: int, deadline: float) -> dict:
     results, failures, stats = [], [], Counter()
     lock = threading.Lock()
     started = [0]
-    with Gunicorn("wsgi:app", workers=workers, env=env, name="portal-send") as srv:
-        deadline = time.monotonic() + 600
 
-        def client():
+    def client():
+        while time.monotonic() < deadline:
+            with lock:
+                if started[0] >= n:
+                    return
+                started[0] += 1
             b = Browser(srv.port)
-            while time.monotonic() < deadline:
+            try:
+                ref = ReportFlow(b, deadline=deadline, stats=stats).run()
                 with lock:
-                    if started[0] >= n:
-                        return
-                    started[0] += 1
-                try:
-                    ref = ReportFlow(b, deadline=deadline, stats=stats).run()
-                    with lock:
-                        results.append(ref)
-                except (common.Refused, common.Retryable) as exc:
-                    with lock:
-                        failures.append(str(exc))
+                    results.append(ref)
+            except (common.Refused, common.Retryable) as exc:
+                with lock:
+                    failures.append(str(exc))
+            finally:
                 b.close()
-                b.cookies.clear()
-            b.close()
 
-        requests0 = 0
-        cpu0 = srv.cpu()
-        t0 = time.perf_counter()
-        threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(660)
-        elapsed = time.perf_counter() - t0
-        cpu = srv.cpu() - cpu0
-        command = srv.command
-    engine = make_engine(from_env(env)["DATABASE_URL"])
-    try:
-        with engine.connect() as conn:
-            refs = [r for r, _c in results]
-            stored = conn.execute(text("SELECT count(*) FROM ips")).scalar() - stored_before
-            matched = sum(conn.execute(text("SELECT count(*) FROM ips WHERE reference = :r"), {"r": r}).scalar() == 1
-                          for r in refs)
-    finally:
-        engine.dispose()
-    ok = len(results)
-    return {"n": ok, "failures": failures, "stored": stored, "matched": matched, "seconds": elapsed,
-            "ips": ok / elapsed if elapsed else 0, "cpu_ms_per_ip": cpu * 1000 / ok if ok else float("nan"),
-            "requests_per_ip": 19, "command": command, "retries": stats["retries"]}
+    cpu0 = srv.cpu()
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(1.0, deadline - time.monotonic() + 60))
+    return {"refs": results, "failures": failures, "seconds": time.perf_counter() - t0, "cpu": srv.cpu() - cpu0}
 
 
-def _count_ips(env: dict) -> int:
+def _count_ips(env: dict) -> tuple[int, set]:
     from portal.config import from_env
     from portal.extensions import make_engine
     from sqlalchemy import text
     engine = make_engine(from_env(env)["DATABASE_URL"])
     try:
         with engine.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM ips")).scalar()
+            refs = {r for (r,) in conn.execute(text("SELECT reference FROM ips"))}
+            return len(refs), refs
     finally:
         engine.dispose()
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small N (about 40 s)")
+    ap.add_argument("--quick", action="store_true", help="small N (about a minute)")
     args = ap.parse_args(argv)
-    n, n_fast, n_e2e, clients, workers = (30, 100, 16, 4, 4) if args.quick else (200, 500, 80, 4, 4)
+    if args.quick:
+        rounds, n, n_fast, n_kdf, n_e2e = 3, 30, 90, 9, 16
+    else:
+        rounds, n, n_fast, n_kdf, n_e2e = 8, 200, 480, 40, 80
+    clients, workers = 4, 4
+    deadline = time.monotonic() + (900 if args.quick else 2400)
+    names = ("SQLite", "PostgreSQL")
+    problems = []
 
-    rows, e2e_rows, problems = [], [], []
-    kdf_ms = kdf_alone(5 if args.quick else 20)
-    log(f"argon2id derivation of a follow-up key pair alone: {kdf_ms:.1f} ms")
-    measured = {}
-    for db_name in ("SQLite", "PostgreSQL"):
-        with scratch_dir("bench-send") as tmp, \
-                (scratch_pg("bench_send") if db_name == "PostgreSQL" else _null(sqlite_url(tmp))) as url:
-            env = portal_env(tmp, url)
-            prepare_portal_db(env)
-            real = in_process(env, n)
-            fast = in_process(env, n_fast, fast_kdf=True)
-            log(f"  {db_name:10s} in-process: {real['ips']:7.1f} IPs/s ({real['ms']:.1f} ms, CPU {real['cpu_ms']:.1f} ms "
-                f"per IP); with the test-only fast KDF {fast['ips']:7.1f} IPs/s")
-            for res, label in ((real, "real"), (fast, "fast")):
-                if res["stored"] != res["n"]:
-                    problems.append(f"{db_name} in-process ({label}): {res['n']} submitted, {res['stored']} stored")
-            e2e = end_to_end(env, n_e2e, clients, workers)
-            log(f"  {db_name:10s} end to end: {e2e['ips']:7.2f} IPs/s ({e2e['n']} sent in {e2e['seconds']:.1f} s, "
-                f"server CPU {e2e['cpu_ms_per_ip']:.0f} ms per IP), {len(e2e['failures'])} failures")
-            if e2e["failures"]:
-                problems.append(f"{db_name} end to end: {len(e2e['failures'])} failed, first: {e2e['failures'][0]}")
-            if e2e["matched"] != e2e["n"] or e2e["stored"] != e2e["n"]:
-                problems.append(f"{db_name} end to end: {e2e['n']} confirmed, {e2e['matched']} matched, "
-                                f"{e2e['stored']} stored")
-            measured[db_name] = (real, fast, e2e)
-            rows.append((db_name, real["n"], f"{real['ips']:.1f}", f"{real['ms']:.1f}", f"{real['cpu_ms']:.1f}",
-                         f"{kdf_ms / real['ms'] * 100:.0f} %", f"{fast['ips']:.0f}"))
-            e2e_rows.append((db_name, e2e["n"], f"{e2e['ips']:.2f}", f"{e2e['seconds'] / max(1, e2e['n']) * clients * 1000:.0f}",
-                             f"{e2e['cpu_ms_per_ip']:.0f}", f"{e2e['ips'] / real['ips']:.2f}",
-                             f"{e2e['matched']}/{e2e['n']}"))
-    sq, pg = measured["SQLite"], measured["PostgreSQL"]
+    with contextlib.ExitStack() as stack:
+        envs = {}
+        for name in names:
+            tmp = stack.enter_context(scratch_dir("bench-send"))
+            url = stack.enter_context(scratch_pg("bench_send")) if name == "PostgreSQL" else sqlite_url(tmp)
+            envs[name] = portal_env(tmp, url)
+            prepare_portal_db(envs[name])
+
+        # In-process, in alternating rounds --------------------------------------------------
+        apps = {name: InProcess(envs[name]) for name in names}
+        for a in apps.values():
+            stack.callback(a.close)
+        acc = {(name, mode): [0, 0.0, 0.0] for name in names for mode in ("real", "fast")}
+        kdf = [0, 0.0, 0.0]
+        for r in range(rounds):
+            for name in names:
+                for mode, total in (("real", n), ("fast", n_fast)):
+                    done, wall, cpu = apps[name].submit(max(1, total // rounds), mode == "fast", deadline)
+                    a = acc[(name, mode)]
+                    a[0] += done
+                    a[1] += wall
+                    a[2] += cpu
+            k = max(1, n_kdf // rounds)
+            wall, cpu = kdf_alone(k)
+            kdf[0] += k
+            kdf[1] += wall
+            kdf[2] += cpu
+            log(f"  round {r + 1}/{rounds}: " + ", ".join(
+                f"{name} {acc[(name, 'real')][0] / acc[(name, 'real')][1]:.1f} IPs/s" for name in names)
+                + f", argon2id {kdf[1] / kdf[0] * 1000:.0f} ms")
+        for name in names:
+            stored = apps[name].stored()
+            if stored != apps[name].submitted:
+                problems.append(f"{name} in-process: {apps[name].submitted} submitted, {stored} stored")
+        kdf_ms, kdf_cpu_ms = kdf[1] / kdf[0] * 1000, kdf[2] / kdf[0] * 1000
+
+        # End to end, both servers up, alternating rounds --------------------------------------
+        before = {name: _count_ips(envs[name])[1] for name in names}
+        servers = {name: stack.enter_context(Gunicorn("wsgi:app", workers=workers, env=envs[name],
+                                                      name=f"send-{name.lower()}"))
+                   for name in names}
+        e2e = {name: {"refs": [], "failures": [], "seconds": 0.0, "cpu": 0.0} for name in names}
+        e2e_rounds = max(1, min(rounds, n_e2e // clients))
+        for r in range(e2e_rounds):
+            for name in names:
+                res = e2e_round(servers[name], max(1, n_e2e // e2e_rounds), clients, deadline)
+                for key in ("refs", "failures"):
+                    e2e[name][key] += res[key]
+                e2e[name]["seconds"] += res["seconds"]
+                e2e[name]["cpu"] += res["cpu"]
+            log(f"  end-to-end round {r + 1}/{e2e_rounds}: " + ", ".join(
+                f"{name} {len(e2e[name]['refs']) / e2e[name]['seconds']:.2f} IPs/s" for name in names))
+        command = servers["SQLite"].command
+        for name in names:
+            servers[name].stop()
+            _n, refs_after = _count_ips(envs[name])
+            new = refs_after - before[name]
+            confirmed = {ref for ref, _code in e2e[name]["refs"]}
+            e2e[name]["matched"] = len(confirmed & new)
+            e2e[name]["stored"] = len(new)
+            if e2e[name]["failures"]:
+                problems.append(f"{name} end to end: {len(e2e[name]['failures'])} failed, first: "
+                                f"{e2e[name]['failures'][0]}")
+            if e2e[name]["matched"] != len(confirmed) or len(new) != len(confirmed):
+                problems.append(f"{name} end to end: {len(confirmed)} confirmed, {e2e[name]['matched']} matched, "
+                                f"{len(new)} stored")
+
+    rows, e2e_rows, rate, e2e_rate = [], [], {}, {}
+    for name in names:
+        cnt, wall, cpu = acc[(name, "real")]
+        fcnt, fwall, fcpu = acc[(name, "fast")]
+        rate[name] = cnt / wall
+        rows.append((name, cnt, f"**{cnt / wall:.1f}**", f"{wall / cnt * 1000:.1f}", f"{cpu / cnt * 1000:.1f}",
+                     f"{kdf_cpu_ms / (cpu / cnt * 1000) * 100:.0f} %", f"{fcnt / fwall:.0f} ({fcpu / fcnt * 1000:.1f} ms CPU)"))
+        e = e2e[name]
+        ok = len(e["refs"])
+        e2e_rate[name] = ok / e["seconds"] if e["seconds"] else 0.0
+        e2e_rows.append((name, ok, f"**{e2e_rate[name]:.2f}**", f"{e['seconds'] / max(1, ok) * clients * 1000:.0f}",
+                         f"{e['cpu'] * 1000 / max(1, ok):.0f}", f"{e2e_rate[name] / rate[name]:.2f}",
+                         f"{e['matched']}/{ok}"))
     body = "\n".join([
-        f"In-process: `portal.domain.intake.submit()` + commit, N in a loop, inside `app.app_context()`, "
-        f"fresh scratch database each; production argon2id cost for the follow-up key "
-        f"(alone: **{kdf_ms:.1f} ms** per derivation).",
+        f"In-process: `portal.domain.intake.submit()` + commit, inside `app.app_context()`, fresh scratch "
+        f"database each, {rounds} alternating rounds; production argon2id cost for the follow-up key: "
+        f"**{kdf_ms:.0f} ms** wall, {kdf_cpu_ms:.0f} ms CPU per derivation (measured in the same rounds).",
         "",
-        common.table(["database", "N", "IPs/s", "ms per IP", "CPU ms per IP", "share of the argon2id derivation",
-                      f"IPs/s with the test-only fast KDF (N={n_fast})"], rows),
+        common.table(["database", "IPs", "IPs/s", "ms per IP", "CPU ms per IP", "argon2id share of the CPU",
+                      "IPs/s with the test-only fast KDF"], rows),
         "",
         f"End to end: the public path of the form over HTTP (19 requests per IP: GET + POST of each step, "
-        f"check page, /envoyer, confirmation), {clients} browsers at a time, `{sq[2]['command']}` "
-        f"(production settings, limits in Redis).",
+        f"check page, /envoyer, confirmation), {clients} browsers at a time, {e2e_rounds} alternating rounds, "
+        f"`{command}` (production settings, limits in Redis).",
         "",
         common.table(["database", "IPs confirmed", "IPs/s", "ms per IP per browser", "server CPU ms per IP",
                       "ratio to in-process", "confirmations found in the database"], e2e_rows),
         "",
-        f"PostgreSQL / SQLite: in-process **{pg[0]['ips'] / sq[0]['ips']:.2f}**, end to end "
-        f"**{pg[2]['ips'] / sq[2]['ips']:.2f}**.",
+        f"PostgreSQL / SQLite: in-process **{rate['PostgreSQL'] / rate['SQLite']:.2f}**, end to end "
+        f"**{e2e_rate['PostgreSQL'] / e2e_rate['SQLite']:.2f}**.",
     ] + ([f"\nProblems: {'; '.join(problems)}"] if problems else []))
     log("\n" + body + "\n")
     common.write_section("send", "Sending an IP (send.py)", body)
-    common.summary_line("send", f"in-process SQLite {sq[0]['ips']:.1f} IPs/s, PostgreSQL {pg[0]['ips']:.1f} IPs/s "
-                                f"(argon2id {kdf_ms:.0f} ms each); end to end SQLite {sq[2]['ips']:.2f}, "
-                                f"PostgreSQL {pg[2]['ips']:.2f} IPs/s")
+    common.summary_line("send", f"in-process SQLite {rate['SQLite']:.1f} IPs/s, PostgreSQL {rate['PostgreSQL']:.1f} "
+                                f"IPs/s (argon2id {kdf_cpu_ms:.0f} ms CPU each); end to end SQLite "
+                                f"{e2e_rate['SQLite']:.2f}, PostgreSQL {e2e_rate['PostgreSQL']:.2f} IPs/s")
     return 0 if not problems else 1
-
-
-class _null:
-    def __init__(self, value):
-        self.value = value
-
-    def __enter__(self):
-        return self.value
-
-    def __exit__(self, *exc):
-        return False
 
 
 if __name__ == "__main__":

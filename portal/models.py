@@ -155,6 +155,8 @@ class FollowUp(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The current follow-up session (a random nonce the cookie must match); cleared at sign-out.
+    session_nonce: Mapped[str | None] = mapped_column(String(43), nullable=True)
     ip: Mapped[InformationPreoccupante] = relationship(back_populates="followup")
 
 

@@ -11,5 +11,5 @@ if command -v npm >/dev/null 2>&1; then
   npm ci --no-audit --no-fund --silent
 fi
 [ -z "$(ls translations 2>/dev/null)" ] || python scripts/i18n.py check
-[ -z "$(ls translations 2>/dev/null)" ] || pybabel compile -q -d translations
+[ -z "$(ls translations 2>/dev/null)" ] || pybabel compile -d translations >/dev/null
 python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"

@@ -57,6 +57,9 @@ def _draft_or_restart():
     state = drafts.load()
     if state is None:
         return None, redirect(url_for("report.start", expire=1))
+    mismatch = _other_departement(state)
+    if mismatch:
+        return None, mismatch
     if state.sent:
         return None, redirect(url_for("report.confirmation"))
     return state, None
@@ -98,12 +101,25 @@ def _date_or_none(text):
         return None
 
 
-def _render_step(template, **ctx):
+def _other_departement(state):
+    """A draft belongs to the département it was started for: on another one's pages, go back there."""
+    profile = current_profile()
+    if profile is not None and state.row.departement != profile.code:
+        return redirect(url_for("report.start", dep=state.row.departement))
+    return None
+
+
+def _render_step(template, status=None, **ctx):
+    """Render a form page; a POST whose form has errors answers 400, unless `status` says otherwise."""
     state = ctx.get("state")
     data = state.data if state else {}
     ctx.setdefault("retour", request.args.get("retour") or request.form.get("retour"))
     ctx.setdefault("source", data.get("source_type") or "public")
-    return render_template(template, **ctx)
+    body = render_template(template, **ctx)
+    form = ctx.get("form")
+    if status is None:
+        status = 400 if request.method == "POST" and form is not None and form.errors else 200
+    return body, status
 
 
 # Start ------------------------------------------------------------------------------------------
@@ -161,6 +177,8 @@ def step(step):
         body = handler(state)
         if isinstance(body, tuple):
             body = body[0]
+        if not isinstance(body, str):   # a redirect: nothing typed to show again
+            return body
         return _limited(body, "step", "RATELIMIT_FORM_STEP")
     return handler(state)
 
@@ -341,10 +359,9 @@ def _documents(state):
         else:
             return redirect(_next_step(state.data, "documents"))
     files = [(fid, meta) for fid, meta, _data in state.files()]
-    status = 400 if error else 200
-    return _render_step("report/step_files.html", form=form, state=state, files=files, error=error,
-                        max_files=current_app.config["ATTACHMENT_MAX_FILES"],
-                        max_size=file_size(current_app.config["ATTACHMENT_MAX_BYTES"])), status
+    return _render_step("report/step_files.html", status=400 if error else 200, form=form, state=state,
+                        files=files, error=error, max_files=current_app.config["ATTACHMENT_MAX_FILES"],
+                        max_size=file_size(current_app.config["ATTACHMENT_MAX_BYTES"]))
 
 
 def _upload(state):
@@ -424,6 +441,8 @@ def send():
     state = drafts.load()
     if state is None:
         return redirect(url_for("report.start", expire=1))
+    if _other_departement(state):
+        return _other_departement(state)
     if state.sent:
         return redirect(url_for("report.confirmation"))
     form = F.SendForm()
@@ -432,14 +451,14 @@ def send():
         return redirect(url_for("report.check"))
     if not form.validate():
         files = [(fid, meta) for fid, meta, _d in state.files()]
-        return _render_step("report/check.html", state=state, data=state.data, files=files, form=form,
-                            labels=_labels()), 400
+        return _render_step("report/check.html", status=400, state=state, data=state.data, files=files,
+                            form=form, labels=_labels())
     from ..ratelimit import hit, retry_after
     if not hit("send", current_app.config["RATELIMIT_SEND"]):
         files = [(fid, meta) for fid, meta, _d in state.files()]
         response = make_response(_render_step(
-            "report/check.html", state=state, data=state.data, files=files, form=form, labels=_labels(),
-            limited=True), 429)
+            "report/check.html", status=429, state=state, data=state.data, files=files, form=form,
+            labels=_labels(), limited=True))
         response.headers["Retry-After"] = str(retry_after("send", current_app.config["RATELIMIT_SEND"]))
         return response
     automated = bool(form.website.data) or (
@@ -498,8 +517,8 @@ def _notify_if_urgent(session_, ip_id, departement):
 
 def _send_failed(state):
     files = [(fid, meta) for fid, meta, _d in _safe_files(state)]
-    return _render_step("report/check.html", state=state, data=state.data, files=files, form=F.SendForm(),
-                        labels=_labels(), failed=True), 503
+    return _render_step("report/check.html", status=503, state=state, data=state.data, files=files,
+                        form=F.SendForm(), labels=_labels(), failed=True)
 
 
 def _safe_files(state):
@@ -526,6 +545,8 @@ def confirmation():
     conf = state.confirmation() if state is not None else None
     if conf is None:
         return redirect(url_for("report.start"))
+    if _other_departement(state):
+        return _other_departement(state)
     return render_template("report/confirmation.html", reference=conf["reference"],
                            code=codes.group(conf["code"]), source=conf.get("source_type"))
 
@@ -557,20 +578,33 @@ def finish():
 FU_SESSION = "fu"
 
 
+def _fu_box():
+    from ..domain import staff
+    return staff.session_key_box(current_app.config["SECRET_KEY"])
+
+
 def _fu_access():
+    """The follow-up session: the cookie holds the IP id, a nonce that must match the one stored
+    server-side (cleared at sign-out), and the follow-up key encrypted with a server key."""
     data = session.get(FU_SESSION)
     if not data:
         return None
     if data.get("exp", 0) < time.time():
         session.pop(FU_SESSION, None)
         return None
-    data["exp"] = time.time() + 20 * 60
-    session[FU_SESSION] = data
-    ip = db.session.get(InformationPreoccupante, data["ip"])
-    if ip is None:
+    ip = db.session.get(InformationPreoccupante, data.get("ip"))
+    nonce = data.get("n")
+    if ip is None or ip.followup is None or not nonce or ip.followup.session_nonce != nonce:
         session.pop(FU_SESSION, None)
         return None
-    return ip, bytes.fromhex(data["sk"])
+    try:
+        sk = sealing.decrypt(_fu_box(), bytes.fromhex(data.get("k", "")))
+    except (sealing.SealError, ValueError):
+        session.pop(FU_SESSION, None)
+        return None
+    data["exp"] = time.time() + 20 * 60
+    session[FU_SESSION] = data
+    return ip, sk
 
 
 @bp.route("/suivi", methods=["GET", "POST"])
@@ -597,8 +631,13 @@ def followup():
             db.session.rollback()
             access = None
         if access is not None:
-            session[FU_SESSION] = {"ip": access.ip_id, "sk": access.private_key.hex(), "exp": time.time() + 20 * 60}
+            import secrets
             ip = db.session.get(InformationPreoccupante, access.ip_id)
+            nonce = secrets.token_urlsafe(24)
+            ip.followup.session_nonce = nonce
+            db.session.commit()
+            session[FU_SESSION] = {"ip": access.ip_id, "n": nonce, "exp": time.time() + 20 * 60,
+                                   "k": sealing.encrypt(_fu_box(), access.private_key).hex()}
             from ..i18n import CODES
             if "lang" not in session and ip.contact_language in CODES:
                 session["lang"] = ip.contact_language   # the follow-up page speaks the sender's language
@@ -650,5 +689,9 @@ def followup_messages():
 
 @bp.post("/suivi/fin")
 def followup_signout():
+    found = _fu_access()
+    if found is not None:
+        found[0].followup.session_nonce = None   # a copy of the cookie is dead from now on
+        db.session.commit()
     session.pop(FU_SESSION, None)
     return redirect(url_for("report.followup"))

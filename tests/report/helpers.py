@@ -390,6 +390,17 @@ class Reporter:
             self._moved(self.upload(name, data), "/etape/documents")
         self._moved(self.post("/etape/documents", {"action": "continue"}), "/verifier")
 
+    def to_check(self) -> Page:
+        """From the documents step on to check-your-answers."""
+        self._documents(())
+        return self.page("/verifier")
+
+    def send_from_documents(self) -> Confirmation:
+        """From the documents step: check, send, and read the confirmation."""
+        self.to_check()
+        self._moved(self.send(), "/confirmation")
+        return self.confirmation()
+
     def send(self, **extra):
         data = {"confirm": "y", "website": ""}
         data.update(extra)

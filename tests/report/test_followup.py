@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from portal.domain import codes, intake, sealing
+from sqlalchemy.exc import OperationalError
+
 from portal.models import CripKey, FollowUp, Message
 
 from .helpers import PUBLIC_SENDER, Page, Reporter, assert_nowhere, crip_key, db_session, dump_database, only_ip
@@ -176,3 +178,37 @@ def test_followup_speaks_the_contact_language(reporter, send_report):
     conf = send_report(sender=dict(PUBLIC_SENDER, contact_language="uk"))
     page = _signin(reporter, conf.reference, conf.code)
     assert 'lang="uk"' in page.body
+
+
+def test_reply_kept_on_screen_when_the_database_fails(report_app, reporter, sent, monkeypatch):
+    _signin(reporter, sent.reference, sent.code)
+
+    def db_down(*_a, **_k):
+        raise OperationalError("INSERT INTO messages", {}, Exception("gone"))
+    monkeypatch.setattr(intake, "post_sender_message", db_down)
+    page = Page.of(reporter.post("/suivi/messages", {"body": "Texte à ne pas perdre."}))
+    assert page.status == 503
+    assert "Your message could not be sent" in page.text
+    assert page.value("body") == "Texte à ne pas perdre."
+    with db_session(report_app) as s:
+        assert s.query(Message).count() == 0
+
+
+def test_signin_rate_limit(make_report_app):
+    app = make_report_app(RATELIMIT_FOLLOWUP_CHECK="2 per 10 minutes")
+    reporter = Reporter(app)
+    conf = reporter.report()
+    for _ in range(2):
+        _signin(reporter, conf.reference, _wrong(conf.code), expect=400)
+    response = reporter.followup_signin(conf.reference, conf.code)
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert Page.of(response).value("reference") == conf.reference
+
+
+def test_a_copied_session_cookie_is_dead_after_signout(reporter, sent):
+    _signin(reporter, sent.reference, sent.code)
+    copied = reporter.client.get_cookie("session").value
+    reporter.post("/suivi/fin")
+    reporter.client.set_cookie("session", copied)
+    response = reporter.get("/suivi/messages")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/signaler/suivi")

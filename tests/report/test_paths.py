@@ -7,7 +7,7 @@ import pytest
 
 from portal.domain import codes, intake, sealing
 from portal.domain.routing import communes_for_postcode
-from portal.models import FollowUp
+from portal.models import FollowUp, InformationPreoccupante
 
 from .helpers import (
     ADULTS, CHILD, CONCERN, PRO, PUBLIC_SENDER, Page, Reporter, crip_key, db_session, only_ip, years_ago,
@@ -60,9 +60,7 @@ def test_young_path(report_app, reporter):
     sender = reporter.page("/etape/vous")
     assert sender.checked("anonymous") == ["yes"], "a young person is anonymous unless they choose otherwise"
     reporter.step("vous", {"anonymous": "yes", "contact_language": "fr"}, to="/etape/documents")
-    reporter.post("/etape/documents", {"action": "continue"})
-    reporter.send()
-    reporter.confirmation()
+    reporter.send_from_documents()
     with db_session(report_app) as s:
         ip = only_ip(s)
         assert ip.source_type == "young" and ip.anonymous is True
@@ -185,9 +183,7 @@ def test_danger_now_shows_the_emergency_page_then_continues(report_app, reporter
     continue_links = [href for href, text in emergency.links if text == "Continue my report"]
     assert continue_links and continue_links[0].endswith("/etape/vous")
     reporter.step("vous", PUBLIC_SENDER)
-    reporter.post("/etape/documents", {"action": "continue"})
-    reporter.send()
-    reporter.confirmation()
+    reporter.send_from_documents()
     with db_session(report_app) as s:
         ip = only_ip(s)
         assert ip.urgency == 1 and ip.danger_now is True
@@ -203,9 +199,7 @@ def test_language_of_the_form_and_contact_language(report_app, reporter):
     assert 'lang="ar" dir="rtl"' in sender.body
     assert sender.value("contact_language") == "ar", "the contact language defaults to the form's"
     reporter.step("vous", dict(PUBLIC_SENDER, contact_language="ar"))
-    reporter.post("/etape/documents", {"action": "continue"})
-    reporter.send()
-    reporter.confirmation()
+    reporter.send_from_documents()
     with db_session(report_app) as s:
         ip = only_ip(s)
         assert (ip.language, ip.contact_language) == ("ar", "ar")
@@ -256,8 +250,7 @@ def test_add_fact_adds_a_row_and_keeps_what_was_typed(report_app, reporter):
     data = dict(PRO, **{"facts-3-when": "2024-03-20", "facts-3-what": "Fait ajouté."})
     reporter.step("professionnel", data, to="/etape/vous")
     reporter.step("vous", {"contact_language": "fr"})
-    reporter.post("/etape/documents", {"action": "continue"})
-    check = reporter.page("/verifier")
+    check = reporter.to_check()
     assert "2024-03-04 – Bleus sur les bras." in check.text
     assert "2024-03-20 – Fait ajouté." in check.text
 
@@ -304,9 +297,7 @@ def test_several_children_add_and_remove(report_app, reporter):
     reporter.step("adultes", ADULTS)
     reporter.concern(CONCERN)
     reporter.step("vous", PUBLIC_SENDER)
-    reporter.post("/etape/documents", {"action": "continue"})
-    reporter.send()
-    reporter.confirmation()
+    reporter.send_from_documents()
     with db_session(report_app) as s:
         ip = only_ip(s)
         assert ip.child_count == 2
@@ -380,3 +371,22 @@ def test_followup_code_opens_the_followup_key(report_app, send_report):
                                        secret_key=report_app.config["SECRET_KEY"], now=fu.ip.received_at,
                                        lock_after=5, lock_seconds=60, fast_kdf=True)
         assert access is not None
+
+
+def test_a_draft_is_only_sent_where_it_says(make_report_app):
+    app = make_report_app(PORTAL_DEPARTEMENTS=["31", "38"])
+    profiles = app.config["PROFILES"]
+    reporter = Reporter(app)                      # /31/signaler/...
+    reporter.fill()
+    elsewhere = Page.of(reporter.client.get("/38/signaler/verifier"))
+    assert f"your report goes to {profiles['38'].ip_cell}" not in elsewhere.text
+    response = reporter.client.post("/38/signaler/envoyer", data={"confirm": "y"})
+    landing = Page.of(reporter.client.get(response.headers["Location"]))
+    with db_session(app) as s:
+        ips = s.query(InformationPreoccupante).all()
+        if not ips:
+            return                                 # not sent from the wrong site: fine too
+        received_by = ips[0].received_by
+    assert profiles[received_by].ip_cell in landing.text
+    other = "38" if received_by == "31" else "31"
+    assert profiles[other].ip_cell not in landing.text

@@ -128,6 +128,18 @@ def test_too_fast_is_kept_and_flagged(report_app, reporter):
         assert only_ip(s).probably_automated is True
 
 
+def test_send_rate_limit_keeps_the_answers(make_report_app):
+    app = make_report_app(RATELIMIT_SEND="1 per hour")
+    Reporter(app).report()
+    second = Reporter(app)
+    second.fill()
+    page = Page.of(second.send())
+    assert page.status == 429 and int(second.send().headers["Retry-After"]) > 0
+    assert "Please wait a moment" in page.text and CRIP_PHONE in page.text
+    assert CONCERN["account"] in page.text and page.has_field("confirm")
+    assert count(app, InformationPreoccupante) == 1
+
+
 # --- failures while sending ----------------------------------------------------------------------
 
 def _db_down(*_args, **_kwargs):
@@ -220,8 +232,7 @@ def _send_secret_report(app):
     with db_session(app) as s:
         assert s.query(Draft).count() == 1 and s.query(DraftFile).count() == 1
     _assert_sealed_everywhere(app, SECRETS, "while the form is in progress")
-    reporter.post("/etape/documents", {"action": "continue"})
-    check = reporter.page("/verifier")
+    check = reporter.to_check()
     assert all(s in check.text for s in ("Zéphyrine Quillebeuf", "XYLOPHONE-SECRET-42", SECRET_SENDER["email"]))
     assert reporter.send().status_code == 303
     reporter.confirmation()
