@@ -205,8 +205,12 @@ class Gunicorn:
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
     def ready_workers(self) -> set[int]:
+        """Workers alive that have loaded the app (empty once the server is stopped)."""
         alive = set(self.worker_pids())
-        return {int(p.name) for p in self.ready_dir.iterdir() if p.name.isdigit()} & alive
+        try:
+            return {int(p.name) for p in self.ready_dir.iterdir() if p.name.isdigit()} & alive
+        except (OSError, AttributeError):
+            return set()
 
     def wait_ready(self):
         deadline = time.monotonic() + self.boot_timeout
@@ -555,13 +559,16 @@ class ReportFlow:
     confirmation."""
 
     def __init__(self, browser: Browser, *, prefix: str = "/signaler", retries: int = 0,
-                 deadline: float | None = None, stats: Counter | None = None):
-        self.b, self.prefix, self.retries = browser, prefix, retries
+                 patience: float = 0.0, deadline: float | None = None, stats: Counter | None = None):
+        self.b, self.prefix, self.retries, self.patience = browser, prefix, retries, patience
         self.deadline = deadline
         self.stats = stats if stats is not None else Counter()
 
     def _call(self, method, path, fields=None, expect=(200,)) -> Response:
+        """One request; on a Retryable failure, sent again (up to `retries` times, and for at most
+        `patience` seconds when it is set), with a growing pause (0.1 s to 2 s)."""
         attempt = 0
+        first = time.monotonic()
         while True:
             if self.deadline is not None and time.monotonic() > self.deadline:
                 raise Refused("deadline reached")
@@ -571,7 +578,7 @@ class ReportFlow:
                 attempt += 1
                 self.stats["retries"] += 1
                 self.stats["retry: " + str(exc).rsplit(": ", 1)[-1]] += 1
-                if attempt > self.retries:
+                if attempt > self.retries and (not self.patience or time.monotonic() - first > self.patience):
                     raise
                 time.sleep(min(2.0, 0.1 * attempt) + random.random() * 0.1)
                 continue

@@ -5,7 +5,8 @@
 1 000 IPs are sent through the public path of the form (19 requests each) by 50 concurrent
 browsers to `gunicorn -w 4` on PostgreSQL (production settings, limits in Redis), while a killer
 thread sends SIGKILL to a random worker every ~2 s (gunicorn starts a new one; only workers that
-have finished loading the app are picked, since a booting worker serves nothing). A browser whose
+have finished loading the app are picked, since a booting worker serves nothing, and only while at
+least two are up: with one, a worker's boot time decides whether the server serves at all). A browser whose
 connection breaks (or that gets a 502/503/504) sends the same request again: re-POSTing a step is
 idempotent, and re-POSTing /envoyer shows the same confirmation.
 
@@ -34,9 +35,17 @@ import common
 from common import Browser, Gunicorn, ReportFlow, log, portal_env, prepare_portal_db, scratch_dir, scratch_pg
 
 
-def killer(srv: Gunicorn, stop: threading.Event, interval: float, kills: list, max_kills: int, boots: dict):
+def killer(srv: Gunicorn, stop: threading.Event, interval: float, kills: list, max_kills: int, boots: dict,
+           min_ready: int):
     """Every ~interval s, SIGKILL a random worker among those that have loaded the app (a worker still
-    booting serves nothing yet); on the way, note how long each worker took to boot."""
+    booting serves nothing yet), as long as `min_ready` of them are up; note how long each took to boot."""
+    try:
+        _killer(srv, stop, interval, kills, max_kills, boots, min_ready)
+    except Exception as exc:  # noqa: BLE001 - the server went away under us: stop killing
+        log(f"killer stopped: {type(exc).__name__}: {exc}")
+
+
+def _killer(srv, stop, interval, kills, max_kills, boots, min_ready):
     rng = random.Random(7)
     next_kill = time.monotonic() + rng.uniform(interval * 0.75, interval * 1.25)
     while not stop.is_set() and len(kills) < max_kills:
@@ -51,7 +60,7 @@ def killer(srv: Gunicorn, stop: threading.Event, interval: float, kills: list, m
                 continue
             if started is not None:
                 boots[pid] = max(0.0, ready_at - started)
-        if time.monotonic() < next_kill or not ready:
+        if time.monotonic() < next_kill or len(ready) < max(1, min_ready):
             continue
         next_kill = time.monotonic() + rng.uniform(interval * 0.75, interval * 1.25)
         pid = rng.choice(sorted(ready))
@@ -116,8 +125,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="100 IPs, 10 clients")
     ap.add_argument("--interval", type=float, default=2.0, help="seconds between two kills (default 2)")
+    ap.add_argument("--min-ready", type=int, default=2,
+                    help="kill only while at least this many workers have loaded the app (default 2; 1 lets "
+                         "the killer take down the last one, and slow boots then stall the server)")
+    ap.add_argument("--ips", type=int, help="override the number of IPs")
+    ap.add_argument("--clients", type=int, help="override the number of concurrent browsers")
     args = ap.parse_args(argv)
     n, clients, budget = (100, 10, 420.0) if args.quick else (1000, 50, 1800.0)
+    n, clients = args.ips or n, args.clients or clients
     workers = 4
 
     with scratch_dir("bench-faults") as tmp, scratch_pg("bench_faults") as url:
@@ -137,10 +152,10 @@ def main(argv=None):
                         if next_job[0] >= n:
                             return
                         next_job[0] += 1
-                    b = Browser(srv.port, timeout=60)
+                    b = Browser(srv.port, timeout=300)
                     local = Counter()
                     try:
-                        ref = ReportFlow(b, retries=50, deadline=deadline, stats=local).run()
+                        ref = ReportFlow(b, retries=20, patience=600, deadline=deadline, stats=local).run()
                         with lock:
                             confirmations.append(ref)
                     except (common.Refused, common.Retryable) as exc:
@@ -153,22 +168,28 @@ def main(argv=None):
                             stats["requests"] += b.requests
 
             log(f"portal on :{srv.port} ({workers} workers); {n} IPs by {clients} browsers; "
-                f"SIGKILL to a random worker every ~{args.interval:.1f} s")
-            k = threading.Thread(target=killer, args=(srv, stop, args.interval, kills, 100_000, boots), daemon=True)
+                f"SIGKILL to a random worker every ~{args.interval:.1f} s while {args.min_ready}+ are up")
+            k = threading.Thread(target=killer, args=(srv, stop, args.interval, kills, 100_000, boots, args.min_ready),
+                                 daemon=True)
             t0 = time.perf_counter()
             threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-            for t in threads:
-                t.start()
-            k.start()
-            last = time.monotonic()
-            while any(t.is_alive() for t in threads) and time.monotonic() < deadline + 90:
-                time.sleep(0.5)
-                if time.monotonic() - last > 15:
-                    last = time.monotonic()
-                    log(f"  {len(confirmations)} confirmed, {len(failures)} failed, {len(kills)} kills, "
-                        f"{stats['retries']} retries so far")
-            stop.set()
-            k.join(10)
+            try:
+                for t in threads:
+                    t.start()
+                k.start()
+                last = time.monotonic()
+                while any(t.is_alive() for t in threads) and time.monotonic() < deadline + 90:
+                    time.sleep(0.5)
+                    if time.monotonic() - last > 15:
+                        last = time.monotonic()
+                        with lock:
+                            causes = ", ".join(f"{c[7:]} {v}" for c, v in stats.most_common(4) if c.startswith("retry: "))
+                        log(f"  {len(confirmations)} confirmed, {len(failures)} failed, {len(kills)} kills, "
+                            f"{len(srv.ready_workers())}/{workers} workers up; retries in finished flows: "
+                            f"{stats['retries']} ({causes or 'none'})")
+            finally:
+                stop.set()
+                k.join(10)
             for t in threads:
                 t.join(5)
             elapsed = time.perf_counter() - t0
@@ -195,7 +216,7 @@ def main(argv=None):
         ("orphans (no ip_children row)", result["orphans"]),
         ("child_count ≠ ip_children rows", result["child_mismatch"]),
         ("without follow-up channel", result["no_followup"]),
-        ("worker kills (SIGKILL)", len(kills)),
+        ("worker kills (SIGKILL)", f"{len(kills)} (one every {elapsed / max(1, len(kills)):.1f} s on average)"),
         ("workers restarted by gunicorn (booted)", restarted),
         ("worker boot time (fork to app loaded), median / max",
          f"{statistics.median(boots.values()):.1f} s / {max(boots.values()):.1f} s" if boots else "n/a"),
@@ -206,7 +227,9 @@ def main(argv=None):
     body = "\n".join([
         f"`{command}` on a scratch PostgreSQL database (production settings, limits in Redis); {clients} browsers "
         f"send {n} IPs through the form (19 requests each, each request retried on a broken connection or "
-        f"502/503/504) while a thread SIGKILLs a random worker (one that has loaded the app) every ~{args.interval:.0f} s.",
+        f"502/503/504) while a thread SIGKILLs a random worker every ~{args.interval:.0f} s (one that has loaded the app, "
+        f"and only while at least {args.min_ready} have). Each request waits up to 300 s for its answer and is sent "
+        f"again for up to 600 s.",
         "",
         common.table(["", "count"], rows),
         "",

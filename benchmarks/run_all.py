@@ -61,6 +61,20 @@ def run(name: str, quick: bool) -> tuple[int, str, float]:
     return rc, summary or "(no summary line)", time.monotonic() - t0
 
 
+def previous_rows() -> dict:
+    if not common.RESULTS.exists():
+        return {}
+    text = common.RESULTS.read_text()
+    start, end = text.find("<!-- BEGIN summary -->"), text.find("<!-- END summary -->")
+    rows = {}
+    if start >= 0 and end > start:
+        for line in text[start:end].splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 5 and cells[0] in SCRIPTS:
+                rows[cells[0]] = tuple(cells)
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="pass --quick to every benchmark")
@@ -70,13 +84,18 @@ def main(argv=None):
     results = []
     for name in names:
         results.append((name, *run(name, args.quick)))
-    rows = [(name, "ok" if rc == 0 else f"exit {rc}", f"{secs:.0f} s", summary) for name, rc, summary, secs in results]
-    text = common.table(["benchmark", "exit", "time", "summary"], rows)
-    common.log("\n=== Summary\n" + text)
-    if not args.only:
-        common.write_section("summary", "Summary (run_all.py)",
-                             text + "\n\nExit status 0 means the script ran and its checks of correctness passed; "
-                                    "goals met or missed are in each summary.")
+    when = time.strftime("%Y-%m-%d %H:%M")
+    rows = [(name, "ok" if rc == 0 else f"exit {rc}", f"{secs:.0f} s", f"{when}{' (--quick)' if args.quick else ''}",
+             summary) for name, rc, summary, secs in results]
+    common.log("\n=== Summary\n" + common.table(["benchmark", "exit", "time", "run", "summary"], rows))
+    # Rows of benchmarks not run this time are kept from the previous summary.
+    kept = previous_rows()
+    kept.update({row[0]: row for row in rows})
+    text = common.table(["benchmark", "exit", "time", "run", "summary"],
+                        [kept[name] for name in SCRIPTS if name in kept])
+    common.write_section("summary", "Summary (run_all.py)",
+                         text + "\n\nExit status 0 means the script ran and its checks of correctness passed; "
+                                "goals met or missed are in each summary and section below.")
     return 0 if all(rc == 0 for _n, rc, _s, _t in results) else 1
 
 
