@@ -54,6 +54,16 @@ def register(app):
         demo.seed(db.session, current_app)
         click.echo(f"Demo data ready. New CRIP keys: {', '.join(created) or 'none'}.")
 
+    @app.cli.command("purge-drafts")
+    def purge_drafts():
+        """Delete drafts idle past DRAFT_TTL_SECONDS and kept confirmations past CONFIRMATION_TTL_SECONDS."""
+        from .report.drafts import purge_expired
+        from datetime import datetime, timezone
+        _migrate()
+        n = purge_expired(db.session, datetime.now(timezone.utc), current_app.config["DRAFT_TTL_SECONDS"],
+                          current_app.config["CONFIRMATION_TTL_SECONDS"])
+        click.echo(f"{n} expired draft(s) deleted.")
+
     crip_group = AppGroup("crip", help="CRIP staff accounts.")
     app.cli.add_command(crip_group)
 

@@ -185,3 +185,21 @@ def test_crip_keys_init_under_the_plain_test_runner(tmp_path):
     result = app.test_cli_runner().invoke(args=["crip-keys", "init", "31"])
     assert result.exit_code == 0, result.exception
     assert re.search(r"^[0-9a-f]{64}$", result.output, re.M)
+
+
+def test_purge_drafts_deletes_only_expired_ones(tmp_path):
+    from datetime import datetime, timedelta, timezone
+    from tests.conftest import make_app as _make
+    from portal.extensions import db as _db
+    from portal.models import Draft
+    app = _make(tmp_path, PORTAL_DEPARTEMENTS=["31"])
+    old = datetime.now(timezone.utc) - timedelta(hours=5)
+    with app.app_context():
+        for i, when in enumerate((old, datetime.now(timezone.utc))):
+            _db.session.add(Draft(id=f"d{i}", departement="31", ciphertext=b"x", submission_token=f"t{i}",
+                                  created_at=when, updated_at=when))
+        _db.session.commit()
+    result = app.test_cli_runner().invoke(args=["purge-drafts"])
+    assert result.exit_code == 0 and "1 expired draft" in result.output
+    with app.app_context():
+        assert [d.id for d in _db.session.query(Draft)] == ["d1"]
