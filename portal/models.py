@@ -111,6 +111,7 @@ class InformationPreoccupante(Base):
     __table_args__ = (
         Index("ix_ips_queue", "received_by", "urgency", "received_at", "id"),
         Index("ix_ips_status", "received_by", "status"),
+        Index("ix_ips_received", "received_by", "received_at"),
     )
 
 

@@ -173,6 +173,19 @@ def init_app(app):
     from . import formatting
     formatting.register(app)
 
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)   # no log line per refused request
+
+    @app.errorhandler(429)
+    def _too_many(exc):
+        """A refusal must cost far less than a page: a small page, rendered without the site's layout."""
+        locale = str(get_locale() or i18n.DEFAULT)
+        profile = current_profile()
+        phone = profile.crip_phone if profile and profile.crip_phone and profile.crip_phone.number != "119" else None
+        body = app.jinja_env.get_template("error_light.html").render(
+            title=_("Too many attempts"), locale=locale, text_dir=i18n.direction(locale), phone=phone,
+            cell=profile.ip_cell if profile else "")
+        return body, 429
+
     @app.errorhandler(HTTPException)
     def _http_error(exc):
         status = exc.code or 500

@@ -236,8 +236,10 @@ def index():
             return redirect(url_for("crip.case", reference=found.reference))
     after = queue.parse_cursor(request.args.get("after", "")) if request.args.get("after") else None
     rows, more = queue.page(db.session, cond, after)
+    # Only open IPs are counted (served by ix_ips_status): decided ones grow without end.
     counts = dict(db.session.execute(
-        select(IP.status, func.count()).where(*_visible(user)).group_by(IP.status)).all())
+        select(IP.status, func.count()).where(*_visible(user), IP.status.in_(workflow.OPEN))
+        .group_by(IP.status)).all())
     since = user.last_queue_view_at
     new_since = db.session.scalar(select(func.count()).select_from(IP).where(
         *_visible(user), IP.received_at > since)) if since else None

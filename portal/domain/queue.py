@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from ..models import InformationPreoccupante as IP
@@ -28,10 +28,8 @@ def page(session: Session, conditions, after=None, size: int = PAGE_SIZE):
     Returns (rows, has_more). Served by the ix_ips_queue index."""
     q = select(IP).where(*conditions)
     if after is not None:
-        u, ts, i = after
-        q = q.where(or_(IP.urgency > u,
-                        and_(IP.urgency == u, IP.received_at > ts),
-                        and_(IP.urgency == u, IP.received_at == ts, IP.id > i)))
+        # A row-value comparison: the database jumps straight into ix_ips_queue at the cursor.
+        q = q.where(tuple_(IP.urgency, IP.received_at, IP.id) > tuple_(*after))
     q = q.order_by(IP.urgency, IP.received_at, IP.id).limit(size + 1)
     rows = list(session.scalars(q))
     return rows[:size], len(rows) > size

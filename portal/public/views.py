@@ -1,6 +1,8 @@
 """Public information pages: views only, the content lives in the templates (through Babel)."""
 from __future__ import annotations
 
+import time
+
 from flask import current_app, redirect, render_template, request, url_for
 
 from ..domain import routing
@@ -21,14 +23,41 @@ PAGES = {
 }
 
 
+_CACHE: dict = {}
+CACHE_SECONDS = 300
+
+
+def render_cached(template):
+    """Information pages are the same for every visitor of a département, language and state of the
+    CRIP line: render each once per few minutes instead of on every request."""
+    if set(request.args) - {"lang"} or not current_app.config.get("PAGE_CACHE", True):
+        return render_template(template)
+    from flask import g
+    from flask_babel import get_locale
+    from ..domain import hours
+    from ..web import now_utc
+    profile = current_profile()
+    line = hours.status(profile.crip_phone.hours, now_utc()) if profile and profile.crip_phone else None
+    key = (template, g.get("dep_code"), str(get_locale()), line)
+    now = time.monotonic()
+    hit = _CACHE.get(key)
+    if hit and hit[0] > now:
+        return hit[1]
+    body = render_template(template)
+    if len(_CACHE) > 2000:
+        _CACHE.clear()
+    _CACHE[key] = (now + CACHE_SECONDS, body)
+    return body
+
+
 @bp.get("/")
 def home():
-    return render_template("public/home.html")
+    return render_cached("public/home.html")
 
 
 def _page(template):
     def view():
-        return render_template(template)
+        return render_cached(template)
     return view
 
 
