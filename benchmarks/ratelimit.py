@@ -97,6 +97,8 @@ def main(argv=None):
         env = portal_env(tmp, sqlite_url(tmp))
         prepare_portal_db(env)
 
+        # The baseline is a *rendered* home page: the page cache is off for both sides.
+        env = dict(env, PAGE_CACHE="0")
         # In-process -------------------------------------------------------------------------
         inproc = {}
         for storage_name, storage in (("redis", REDIS_URL), ("memory", "memory://")):

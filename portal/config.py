@@ -100,6 +100,7 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "DRAFT_TTL_SECONDS": _int(env, "DRAFT_TTL_SECONDS", 2 * 3600, 60),
         "CONFIRMATION_TTL_SECONDS": _int(env, "CONFIRMATION_TTL_SECONDS", 30 * 60, 60),
         "FORM_MIN_SECONDS": _int(env, "FORM_MIN_SECONDS", 3, 0),
+        "PAGE_CACHE": _bool(env, "PAGE_CACHE", True),   # information pages rendered once per few minutes
         "QUICK_EXIT_URL": env.get("QUICK_EXIT_URL", "https://www.meteofrance.com/"),
         "STAFF_IDLE_TIMEOUT": _int(env, "STAFF_IDLE_TIMEOUT", 20 * 60, 60),
         # Rate limits (Flask-Limiter syntax); all overridable.

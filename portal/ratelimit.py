@@ -104,7 +104,9 @@ def init_app(app):
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # X-RateLimit-* headers would cost two more store round trips on every page; a refusal
+    # still says when to come back (Retry-After, set in the 429 handler).
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     app.config["RATELIMIT_KEY_PREFIX"] = "portal"
     # A dead Redis must not hold a request: short timeouts, then per-process memory.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)

@@ -175,16 +175,25 @@ def init_app(app):
 
     logging.getLogger("flask-limiter").setLevel(logging.WARNING)   # no log line per refused request
 
+    light_pages: dict = {}
+
     @app.errorhandler(429)
     def _too_many(exc):
-        """A refusal must cost far less than a page: a small page, rendered without the site's layout."""
+        """A refusal must cost far less than a page: a small page without the site's layout,
+        rendered once per language and département."""
         locale = str(get_locale() or i18n.DEFAULT)
         profile = current_profile()
-        phone = profile.crip_phone if profile and profile.crip_phone and profile.crip_phone.number != "119" else None
-        body = app.jinja_env.get_template("error_light.html").render(
-            title=_("Too many attempts"), locale=locale, text_dir=i18n.direction(locale), phone=phone,
-            cell=profile.ip_cell if profile else "")
-        return body, 429
+        key = (locale, profile.code if profile else None)
+        body = light_pages.get(key)
+        if body is None:
+            phone = profile.crip_phone if profile and profile.crip_phone and profile.crip_phone.number != "119" else None
+            body = app.jinja_env.get_template("error_light.html").render(
+                title=_("Too many attempts"), locale=locale, text_dir=i18n.direction(locale), phone=phone,
+                cell=profile.ip_cell if profile else "")
+            light_pages[key] = body
+        limit = getattr(getattr(exc, "limit", None), "limit", None)
+        retry = limit.get_expiry() if limit is not None else 60
+        return body, 429, {"Retry-After": str(retry)}
 
     @app.errorhandler(HTTPException)
     def _http_error(exc):

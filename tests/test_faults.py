@@ -104,9 +104,15 @@ def test_postgresql_going_away_mid_send(tmp_path, pg_url, monkeypatch):
         from portal.domain import intake
         real_submit = intake.submit
 
+        database = pg_url.rsplit("/", 1)[1]
+
         def submit_then_lose_the_database(*args, **kwargs):
             receipt = real_submit(*args, **kwargs)   # rows flushed inside the transaction
-            proxy.cut()                               # the database goes away before the commit
+            proxy.cut()                               # the database goes away before the commit...
+            with create_engine(pg_url, isolation_level="AUTOCOMMIT").connect() as admin:
+                # ...and, as a restarting server does, ends every session it had (their work is lost)
+                admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": database})
             return receipt
 
         monkeypatch.setattr(intake, "submit", submit_then_lose_the_database)
@@ -130,6 +136,13 @@ def test_postgresql_going_away_mid_send(tmp_path, pg_url, monkeypatch):
         direct.dispose()
     finally:
         proxy.close()
+        from portal.models import Base
+        cleanup = create_engine(pg_url)
+        with cleanup.begin() as conn:   # leave the session's database as pg_app expects it
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
+        cleanup.dispose()
 
 
 def test_database_unreachable_on_a_page_gives_503_not_500(tmp_path):

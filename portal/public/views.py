@@ -23,7 +23,6 @@ PAGES = {
 }
 
 
-_CACHE: dict = {}
 CACHE_SECONDS = 300
 
 
@@ -32,21 +31,21 @@ def render_cached(template):
     CRIP line: render each once per few minutes instead of on every request."""
     if set(request.args) - {"lang"} or not current_app.config.get("PAGE_CACHE", True):
         return render_template(template)
-    from flask import g
     from flask_babel import get_locale
     from ..domain import hours
     from ..web import now_utc
     profile = current_profile()
     line = hours.status(profile.crip_phone.hours, now_utc()) if profile and profile.crip_phone else None
-    key = (template, g.get("dep_code"), str(get_locale()), line)
+    key = (template, profile.code if profile else None, str(get_locale()), line)
+    cache = current_app.extensions.setdefault("portal_page_cache", {})
     now = time.monotonic()
-    hit = _CACHE.get(key)
+    hit = cache.get(key)
     if hit and hit[0] > now:
         return hit[1]
     body = render_template(template)
-    if len(_CACHE) > 2000:
-        _CACHE.clear()
-    _CACHE[key] = (now + CACHE_SECONDS, body)
+    if len(cache) > 2000:
+        cache.clear()
+    cache[key] = (now + CACHE_SECONDS, body)
     return body
 
 
