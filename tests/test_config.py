@@ -10,17 +10,9 @@ from portal.config import ConfigError, from_env
 
 
 def _root_conftest():
-    """tests/conftest.py by path: "conftest" is ambiguous when several test folders have one."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-    name = "_portal_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[0] / "conftest.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """tests/conftest.py as a module (its make_app is a plain function, not a fixture)."""
+    import tests.conftest
+    return tests.conftest
 
 
 SECRET = _root_conftest().SECRET

@@ -13,6 +13,7 @@ from ..domain import audit, codes, intake, queue, sealing, staff, workflow
 from ..domain.priority import AGE_BANDS, CATEGORIES
 from ..extensions import db
 from ..forms import crip as CF
+from ..forms.base import form_data
 from ..models import Attachment, CripKey, InformationPreoccupante as IP, IpCategory, IpEvent, IpLink, StaffUser
 from ..web import now_utc, profiles
 from . import auth, bp
@@ -488,20 +489,13 @@ def record():
             child.commune.errors = [_("This postcode covers several communes: choose one.")]
             ok = False
         if ok:
-            def data(form):
-                out = {}
-                for k, v in form.data.items():
-                    if k == "csrf_token":
-                        continue
-                    out[k] = v.isoformat() if hasattr(v, "isoformat") else v
-                return out
-            child_data = data(child)
+            child_data = form_data(child)
             if len(communes) == 1:
                 child_data["commune"] = communes[0].insee
             c = routing.commune_by_insee(child_data.get("commune")) if child_data.get("commune") else None
             child_data["commune_name"] = c.name if c else ""
             answers = {"source_type": head.source_type.data, "children": [child_data],
-                       "concern": data(concern), "sender": data(sender),
+                       "concern": form_data(concern), "sender": form_data(sender),
                        "taken_by": user.name, "channel": head.channel.data}
             cfg = current_app.config
             receipt = intake.submit(

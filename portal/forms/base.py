@@ -16,6 +16,21 @@ class _ProjectTranslations:
         return get_translations().ngettext(singular, plural, n)
 
 
+def form_data(form) -> dict:
+    """A form's data as JSON-able values (dates as ISO strings), without the CSRF token."""
+    from datetime import date, datetime
+
+    def clean(value):
+        if isinstance(value, (date, datetime)):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if k != "csrf_token"}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+    return clean({k: v for k, v in form.data.items() if k != "csrf_token"})
+
+
 class BaseForm(FlaskForm):
     class Meta:
         def get_translations(self, form):

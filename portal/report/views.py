@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from ..domain import attachments, codes, intake, keys, routing, sealing
 from ..extensions import db
 from ..forms import report as F
+from ..forms.base import form_data
 from ..formatting import file_size
 from ..models import InformationPreoccupante
 from ..web import current_profile, now_utc, profiles, render_error
@@ -65,17 +66,7 @@ def _draft_or_restart():
     return state, None
 
 
-def _store(form) -> dict:
-    """Form data as JSON-able values (dates as ISO strings), without the CSRF token."""
-    def clean(value):
-        if isinstance(value, (date, datetime)):
-            return value.isoformat()
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items() if k != "csrf_token"}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
-    return clean({k: v for k, v in form.data.items() if k != "csrf_token"})
+_store = form_data
 
 
 def _load(form_class, stored: dict | None, **kwargs):

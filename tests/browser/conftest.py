@@ -45,11 +45,9 @@ CODE_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}( [0-9A-HJKMNP-TV-Z]{4}){4}$")
 
 
 def _root_conftest():
-    """tests/conftest.py (make_app), loaded by path: both conftests are called `conftest`."""
-    spec = importlib.util.spec_from_file_location("_portal_tests_root_conftest", ROOT / "tests" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """tests/conftest.py as a module (its make_app is a plain function, not a fixture)."""
+    import tests.conftest
+    return tests.conftest
 
 
 def pytest_collection_modifyitems(config, items):

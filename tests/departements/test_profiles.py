@@ -9,17 +9,9 @@ from portal.departements import DAYS, ProfileError, load_profiles, parse_profile
 
 
 def _root_conftest():
-    """tests/conftest.py by path: "conftest" is ambiguous when several test folders have one."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-    name = "_portal_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "conftest.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """tests/conftest.py as a module (its make_app is a plain function, not a fixture)."""
+    import tests.conftest
+    return tests.conftest
 
 
 SECRET = _root_conftest().SECRET

@@ -22,17 +22,9 @@ TESTS = Path(__file__).resolve().parents[1]
 
 
 def root_conftest():
-    """tests/conftest.py as a module (its make_app is a plain function, not a fixture).
-
-    Loaded by path under a private name: "conftest" is ambiguous when several test folders
-    have one."""
-    name = "_portal_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, TESTS / "conftest.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """tests/conftest.py as a module (its make_app is a plain function, not a fixture)."""
+    import tests.conftest
+    return tests.conftest
 
 
 def make_app(tmp_path, template: Path | None = None, **extra):
