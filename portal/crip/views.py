@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta, timezone
 
 from flask import (abort, current_app, g, make_response, redirect, render_template, request, send_file,
                    session, url_for)

@@ -12,7 +12,6 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..domain.priority import CATEGORIES
 from ..i18n import LANGUAGES
 
 SHORT = 120

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import date, datetime, timedelta
+from datetime import date
 
-from flask import (abort, current_app, flash, g, make_response, redirect, render_template, request,
+from flask import (abort, current_app, g, make_response, redirect, render_template, request,
                    session, url_for)
 from flask_babel import get_locale, gettext as _
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from werkzeug.datastructures import MultiDict
 
 from ..domain import attachments, codes, intake, keys, routing, sealing
 from ..extensions import db
@@ -18,7 +16,7 @@ from ..forms import report as F
 from ..forms.base import form_data
 from ..formatting import file_size
 from ..models import InformationPreoccupante
-from ..web import current_profile, now_utc, profiles, render_error
+from ..web import current_profile, now_utc, profiles
 from . import bp, drafts
 
 log = logging.getLogger(__name__)
@@ -648,7 +646,6 @@ def followup_messages():
     ip, sk = found
     form = F.MessageForm()
     status = 200
-    sent = False
     if request.method == "POST":
         from ..ratelimit import hit, retry_after
         limit = current_app.config["RATELIMIT_FOLLOWUP_MESSAGE"]
