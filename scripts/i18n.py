@@ -26,8 +26,9 @@ def locales():
     return CODES
 
 
-def run(*args):
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+def run(*args, quiet=False):
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT,
+                   capture_output=quiet)
 
 
 REVIEW_MARK = "Reviewed by a native speaker:"
@@ -65,10 +66,32 @@ def fill_source_catalog():
         write_po(fh, cat, width=76)
 
 
+def extract(target: Path, quiet=False) -> None:
+    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2",
+        "--no-location", "--sort-output", "-o", str(target), "portal", quiet=quiet)
+
+
+def check_pot_is_current() -> list[str]:
+    """The committed template must hold exactly the messages the code uses now."""
+    import tempfile
+    from babel.messages.pofile import read_po
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "messages.pot"
+        extract(fresh, quiet=True)
+        with fresh.open("rb") as fh:
+            now = {m.id for m in read_po(fh) if m.id}
+    with POT.open("rb") as fh:
+        committed = {m.id for m in read_po(fh) if m.id}
+    problems = [f"messages.pot lacks {(m if isinstance(m, str) else m[0])[:60]!r} (run: python scripts/i18n.py update)"
+                for m in sorted(now - committed, key=str)]
+    problems += [f"messages.pot has an unused message {(m if isinstance(m, str) else m[0])[:60]!r} (run update)"
+                 for m in sorted(committed - now, key=str)]
+    return problems
+
+
 def update():
     TRANSLATIONS.mkdir(exist_ok=True)
-    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2", "--no-location", "--sort-output",
-        "-o", str(POT), "portal")
+    extract(POT)
     for code in locales():
         po = TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"
         if po.exists():
@@ -167,7 +190,7 @@ def main(argv):
     elif cmd == "compile":
         run("compile", "-d", str(TRANSLATIONS))
     elif cmd == "check":
-        problems = check_templates() + check_catalogs()
+        problems = check_templates() + check_pot_is_current() + check_catalogs()
         for p in problems[:200]:
             print(p)
         if problems:
