@@ -34,7 +34,21 @@ def _no_address(record: logging.LogRecord) -> bool:
 
 
 def create_app(config: dict | None = None, env=None) -> Flask:
-    """Build the app. `config` overrides settings read from the environment (tests use it)."""
+    """Build the app. `config` overrides settings read from the environment (tests use it).
+
+    Called bare (by `flask --app portal …`, wsgi.py or gunicorn), a bad setting or profile stops
+    start-up with one clear line on stderr and exit status 2, not a traceback."""
+    if config is None and env is None:
+        try:
+            return _create_app(None, None)
+        except (ConfigError, ProfileError) as exc:
+            import sys
+            print(f"Error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+    return _create_app(config, env)
+
+
+def _create_app(config, env) -> Flask:
     settings = config_module.from_env(env, config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(settings)

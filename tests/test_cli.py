@@ -195,3 +195,22 @@ def test_purge_drafts_deletes_only_expired_ones(tmp_path):
     assert result.exit_code == 0 and "1 expired draft" in result.output
     with app.app_context():
         assert [d.id for d in _db.session.query(Draft)] == ["d1"]
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must be a postgresql:// or sqlite:// URL"),
+    ({"PORTAL_DEPARTEMENTS": "99"}, "no profile for département '99'"),
+    ({"ATTACHMENT_MAX_FILES": "abc"}, "ATTACHMENT_MAX_FILES must be a whole number"),
+    ({"PORTAL_ENV": "production", "SECRET_KEY": ""}, "SECRET_KEY is required in production"),
+])
+def test_bad_settings_stop_the_command_line_with_one_line(tmp_path, env, expected):
+    import os
+    import subprocess
+    import sys
+    full = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PORTAL_DEPARTEMENTS", "SECRET_KEY")}
+    full.update(env, PORTAL_INSTANCE_PATH=str(tmp_path))
+    r = subprocess.run([sys.executable, "-m", "flask", "--app", "portal", "init-db"], env=full,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert expected in r.stderr and "Traceback" not in r.stderr
+    assert len([line for line in r.stderr.splitlines() if line.strip()]) == 1
