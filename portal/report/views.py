@@ -98,12 +98,31 @@ def _other_departement(state):
     return None
 
 
+def _previous_step_url(data) -> str:
+    """Where "Back" leads: the check page when changing an answer, else the step before this one."""
+    if (request.args.get("retour") or request.form.get("retour")) == "verifier":
+        return url_for("report.check")
+    step = (request.view_args or {}).get("step")
+    path = _path(data)
+    if step == "urgence":
+        return url_for("report.step", step="inquietude")
+    if step not in path or path.index(step) == 0:
+        return url_for("report.start")
+    before = path[path.index(step) - 1]
+    if before == "enfant":
+        before = "enfants" if data.get("children") else "enfant"
+    if step == "enfant" and data.get("children"):
+        before = "enfants"
+    return url_for("report.step", step=before, **({"n": 0} if before == "enfant" else {}))
+
+
 def _render_step(template, status=None, **ctx):
     """Render a form page; a POST whose form has errors answers 400, unless `status` says otherwise."""
     state = ctx.get("state")
     data = state.data if state else {}
     ctx.setdefault("retour", request.args.get("retour") or request.form.get("retour"))
     ctx.setdefault("source", data.get("source_type") or "public")
+    ctx.setdefault("back_url", _previous_step_url(data))
     body = render_template(template, **ctx)
     form = ctx.get("form")
     if status is None:
