@@ -91,12 +91,12 @@ def pg_version() -> str:
         import psycopg
         with psycopg.connect(PG_ADMIN_DSN) as conn:
             return conn.execute("SHOW server_version").fetchone()[0]
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"unreachable ({type(exc).__name__})"
 
 
 def catalogs_compiled() -> bool:
-    return any((ROOT / "translations").glob("*/LC_MESSAGES/messages.mo"))
+    return any((ROOT / "portal" / "translations").glob("*/LC_MESSAGES/messages.mo"))
 
 
 # --- Ports and processes -------------------------------------------------------------------------

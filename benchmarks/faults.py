@@ -41,7 +41,7 @@ def killer(srv: Gunicorn, stop: threading.Event, interval: float, kills: list, m
     booting serves nothing yet), as long as `min_ready` of them are up; note how long each took to boot."""
     try:
         _killer(srv, stop, interval, kills, max_kills, boots, min_ready)
-    except Exception as exc:  # noqa: BLE001 - the server went away under us: stop killing
+    except Exception as exc:
         log(f"killer stopped: {type(exc).__name__}: {exc}")
 
 

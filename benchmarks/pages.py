@@ -149,7 +149,7 @@ def main(argv=None):
 
     base_rps, base_cpu = med("hello /", "rps"), med("hello /", "cpu_ms_per_req")
     rows, ok_all, problems = [], True, []
-    for name, _s, path in targets:
+    for name, _s, _path in targets:
         rps, cpu = med(name, "rps"), med(name, "cpu_ms_per_req")
         bad = sum(sum(c for s, c in x["statuses"].items() if s != 200) + x["errors"] for x in runs[name])
         if bad:

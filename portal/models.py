@@ -46,7 +46,7 @@ class Draft(Base):
     # draft key so that a double post or a refresh shows the very same confirmation.
     ip_id: Mapped[int | None] = mapped_column(ForeignKey("ips.id", ondelete="SET NULL"), nullable=True)
     confirmation: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    files: Mapped[list["DraftFile"]] = relationship(
+    files: Mapped[list[DraftFile]] = relationship(
         back_populates="draft", cascade="all, delete-orphan", order_by="DraftFile.id")
 
 
@@ -98,14 +98,14 @@ class InformationPreoccupante(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     signalement_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     transfer_to: Mapped[str | None] = mapped_column(String(3), nullable=True)
-    children: Mapped[list["IpChild"]] = relationship(
+    children: Mapped[list[IpChild]] = relationship(
         back_populates="ip", cascade="all, delete-orphan", order_by="IpChild.position")
-    categories: Mapped[list["IpCategory"]] = relationship(
+    categories: Mapped[list[IpCategory]] = relationship(
         back_populates="ip", cascade="all, delete-orphan")
-    attachments: Mapped[list["Attachment"]] = relationship(
+    attachments: Mapped[list[Attachment]] = relationship(
         back_populates="ip", cascade="all, delete-orphan", order_by="Attachment.id")
-    followup: Mapped["FollowUp | None"] = relationship(back_populates="ip", cascade="all, delete-orphan")
-    messages: Mapped[list["Message"]] = relationship(
+    followup: Mapped[FollowUp | None] = relationship(back_populates="ip", cascade="all, delete-orphan")
+    messages: Mapped[list[Message]] = relationship(
         back_populates="ip", cascade="all, delete-orphan", order_by="Message.id")
 
     __table_args__ = (

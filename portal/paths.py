@@ -2,4 +2,4 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
-TRANSLATIONS = ROOT / "translations"
+TRANSLATIONS = PACKAGE / "translations"

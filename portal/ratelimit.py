@@ -80,7 +80,7 @@ def hit(name: str, limit: str, key: str | None = None) -> bool:
     for strategy in _strategies():
         try:
             return strategy.hit(item, "portal", name, key)
-        except Exception:  # noqa: BLE001 - storage unreachable: fall back to memory
+        except Exception:
             log.warning("rate-limit store unavailable, counting in memory")
             _mark_down(strategy)
             continue
@@ -94,7 +94,7 @@ def retry_after(name: str, limit: str, key: str | None = None) -> int:
         try:
             reset, _remaining = strategy.get_window_stats(item, "portal", name, key)
             return max(1, int(reset - time.time()))
-        except Exception:  # noqa: BLE001
+        except Exception:
             _mark_down(strategy)
             continue
     return item.get_expiry()

@@ -81,7 +81,7 @@ def lang_url(code):
             values["dep"] = g.dep_code
         try:
             return url_for(request.endpoint, **values, **args)
-        except Exception:  # noqa: BLE001 - fall back to the path
+        except Exception:
             pass
     from urllib.parse import urlencode
     return f"{request.path}?{urlencode(args)}"
@@ -217,7 +217,7 @@ def init_app(app):
         from .extensions import db
         try:
             db.session.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001
+        except Exception:
             return {"status": "database unavailable"}, 503
         return {"status": "ok"}
 

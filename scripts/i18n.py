@@ -2,7 +2,7 @@
 """Translation catalogs in one command.
 
   python scripts/i18n.py update    extract every message (Python, templates, profiles) into
-                                   translations/messages.pot and update (or create) each catalog
+                                   portal/translations/messages.pot and update (or create) each catalog
   python scripts/i18n.py check     fail on any untranslated, fuzzy or obsolete message, any
                                    placeholder that differs from its message id, a catalog whose
                                    header lacks the review mark, or template text outside gettext
@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-TRANSLATIONS = ROOT / "translations"
+TRANSLATIONS = ROOT / "portal" / "translations"
 POT = TRANSLATIONS / "messages.pot"
 
 

@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 [ -d .venv ] || python3 -m venv .venv
 . .venv/bin/activate
 pip install -q --disable-pip-version-check -e .
-pybabel compile -d translations >/dev/null
+pybabel compile -d portal/translations >/dev/null
 flask --app portal seed-demo
 exec flask --app portal run --host 127.0.0.1 --port "${PORT:-5000}"

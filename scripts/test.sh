@@ -10,6 +10,11 @@ pip install -q --disable-pip-version-check -e '.[test]'
 if command -v npm >/dev/null 2>&1; then
   npm ci --no-audit --no-fund --silent
 fi
-[ -z "$(ls translations 2>/dev/null)" ] || python scripts/i18n.py check
-[ -z "$(ls translations 2>/dev/null)" ] || pybabel compile -d translations >/dev/null
-python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
+[ -z "$(ls portal/translations 2>/dev/null)" ] || python scripts/i18n.py check
+[ -z "$(ls portal/translations 2>/dev/null)" ] || pybabel compile -d portal/translations >/dev/null
+ruff check .
+start=$(date +%s)
+status=0
+python -m pytest -n "${PYTEST_WORKERS:-2}" "$@" || status=$?
+echo "test suite wall time: $(( $(date +%s) - start )) s"
+exit $status

@@ -29,7 +29,7 @@ def status(hours: dict, now: datetime | None = None, tz: ZoneInfo = PARIS) -> Li
     for start, end in hours.get(today, ()):
         if start <= now.time() < end:
             return LineStatus(True, True, datetime.combine(now.date(), end, tz), None)
-    for offset in range(0, 8):
+    for offset in range(8):
         day = now.date() + timedelta(days=offset)
         for start, _end in sorted(hours.get(DAYS[day.weekday()], ())):
             candidate = datetime.combine(day, start, tz)

@@ -155,7 +155,7 @@ def send_pending(session: Session, *, sender, now: datetime, max_attempts: int =
         mail.attempts = (mail.attempts or 0) + 1
         try:
             sender(mail.recipient, mail.subject, mail.body)
-        except Exception as exc:   # noqa: BLE001 - any failure of the transport counts as one
+        except Exception as exc:
             failed += 1
             log.warning("outbox mail %s not sent (attempt %s of %s): %s", mail.id, mail.attempts,
                         max_attempts, type(exc).__name__)

@@ -81,7 +81,7 @@ class _Table:
             self.communes[insee] = commune
             for pc in commune.postcodes:
                 self.by_postcode.setdefault(pc, []).append(commune)
-        for pc, communes in self.by_postcode.items():
+        for communes in self.by_postcode.values():
             communes.sort(key=_sort_key)
         self.departements = raw["departements"]
         self.arrondissements = raw.get("arrondissements", {})

@@ -11,7 +11,6 @@ structure (URLs, ids, status codes, the reference and code formats).
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import threading

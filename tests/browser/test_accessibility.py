@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
-from portal.i18n import LANGUAGES  # noqa: E402
-from portal.public.views import PAGES  # noqa: E402
+from portal.i18n import LANGUAGES
+from portal.public.views import PAGES
 
 DIRECTION = {code: d for code, _name, d in LANGUAGES}
 PUBLIC_PATHS = ["/"] + [path for path, _template in PAGES.values()] + ["/signaler/", "/signaler/suivi"]

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install -e '.[test]')")
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
 QUICK_EXIT_HOST = "https://www.meteofrance.com"   # QUICK_EXIT_URL's default; answered locally by the page fixtures
 REFERENCE_RE = re.compile(r"^IP-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")

@@ -46,7 +46,8 @@ def test_wrong_password_same_message_as_unknown_account(crip_app, users):
     r2 = c.post("/crip/connexion", data={"email": "nobody@crip.test", "password": "wrong password!!"})
     assert r1.status_code == r2.status_code == 400
     import re
-    message = lambda r: re.search(rb'class="error-summary".*?<p>(.*?)</p>', r.data, re.S).group(1)
+    def message(r):
+        return re.search(rb'class="error-summary".*?<p>(.*?)</p>', r.data, re.S).group(1)
     assert message(r1) == message(r2)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 import re
 
-import nacl.utils
 import pytest
 
 from portal.domain import codes, sealing

@@ -5,11 +5,9 @@ Nothing here knows about pytest fixtures; tests/report/conftest.py wires them up
 from __future__ import annotations
 
 import html
-import importlib.util
 import io
 import re
 import shutil
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta

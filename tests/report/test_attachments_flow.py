@@ -100,7 +100,7 @@ def test_wrong_type_is_refused_and_the_answers_kept(report_app, language):
     check = reporter.to_check()
     assert CONCERN["account"] in check.text and "Léa Martin" in check.text
     assert "ok.pdf" in check.text and "facture" not in check.text
-    assert 'lang="%s"' % language in check.body
+    assert f'lang="{language}"' in check.body
 
 
 @pytest.mark.parametrize("name, data, reason", [
@@ -117,7 +117,7 @@ def test_other_refusals(reporter, name, data, reason):
 def test_disguised_type_is_stored_by_its_content(report_app, reporter):
     reporter.fill(until="documents")
     assert reporter.upload("scan.pdf", photo("PNG")).status_code == 302
-    assert reporter.upload("../../etc/passwd.txt", "simple texte".encode()).status_code == 302
+    assert reporter.upload("../../etc/passwd.txt", b"simple texte").status_code == 302
     assert _names(reporter.files_page()) == ["scan.png", "passwd.txt"]
     reporter.send_from_documents()
     stored = _sent_attachments(report_app)
