@@ -99,8 +99,7 @@ def register(app):
         _migrate()
         try:
             user = staff.create_user(db.session, email=email, name=name, role=role, departement=code,
-                                     password=password, crip_private_key=private, territory=territory,
-                                     fast_kdf=current_app.config.get("FAST_KDF", False))
+                                     password=password, crip_private_key=private, territory=territory)
         except staff.StaffError as exc:
             _fail(str(exc))
         from .domain import audit

@@ -42,7 +42,6 @@ SAMPLES = [
 
 def seed(session, app):
     instance = Path(app.config["INSTANCE_PATH"])
-    fast = app.config.get("FAST_KDF", False)
     for code, profile in app.config["PROFILES"].items():
         private = _private_key(instance, code)
         if private is None:
@@ -53,8 +52,7 @@ def seed(session, app):
                 continue
             user = staff.create_user(session, email=email, name=f"Demo {role} {code}", role=role, departement=code,
                                      password=f"demo-password-{code.lower()}", crip_private_key=private,
-                                     territory=profile.default_territory().code if role == "evaluator" else None,
-                                     fast_kdf=fast)
+                                     territory=profile.default_territory().code if role == "evaluator" else None)
             user.totp_secret = staff.encrypt_totp_secret(app.config["SECRET_KEY"], DEMO_TOTP)
             user.totp_enrolled = True
         has_ips = session.scalar(select(func.count()).select_from(InformationPreoccupante)
@@ -66,7 +64,7 @@ def seed(session, app):
                 intake.submit(session, answers=answers, files=[], received_by=code,
                               served=app.config["PROFILES"], crip_key=crip_key,
                               secret_key=app.config["SECRET_KEY"], submission_token=None, language="fr",
-                              probably_automated=False, now=now - timedelta(hours=3 * i), fast_kdf=fast)
+                              probably_automated=False, now=now - timedelta(hours=3 * i))
         session.commit()
     click.echo(f"Demo staff: agent.NN / superviseur.NN / evaluateur.NN / admin.NN @demo.invalid, "
                f"password demo-password-NN, TOTP secret {DEMO_TOTP} (any authenticator app).")

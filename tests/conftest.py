@@ -34,6 +34,18 @@ def need_service(name: str, host: str, port: int):
     pytest.skip(f"{name} not reachable at {host}:{port}")
 
 
+@pytest.fixture(autouse=True)
+def cheap_kdf(monkeypatch):
+    """Test-only weakening of the key derivations and the password hasher (as SecureDrop's conftest does):
+    production code has no switch for it."""
+    import nacl.pwhash
+    from argon2 import PasswordHasher
+    from portal.domain import sealing, staff
+    monkeypatch.setattr(sealing, "KDF_OPSLIMIT", nacl.pwhash.argon2id.OPSLIMIT_MIN)
+    monkeypatch.setattr(sealing, "KDF_MEMLIMIT", nacl.pwhash.argon2id.MEMLIMIT_MIN)
+    monkeypatch.setattr(staff, "_ph", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 def base_config(tmp_path, **extra):
     cfg = {
         "TESTING": True,
@@ -44,7 +56,6 @@ def base_config(tmp_path, **extra):
         "RATELIMIT_ENABLED": True,
         "WTF_CSRF_ENABLED": False,
         "FORM_MIN_SECONDS": 0,
-        "FAST_KDF": True,
     }
     cfg.update(extra)
     return cfg

@@ -66,8 +66,7 @@ def signin():
             response = make_response(render_template("crip/signin.html", form=form, limited=True), 429)
             response.headers["Retry-After"] = str(retry_after("signin", c["RATELIMIT_SIGNIN_ADDRESS"]))
             return response
-        result = staff.authenticate(db.session, email=email, password=form.password.data, now=now_utc(),
-                                    fast_kdf=c.get("FAST_KDF", False))
+        result = staff.authenticate(db.session, email=email, password=form.password.data, now=now_utc())
         if result.user is None:
             audit.record(db.session, actor_id=None, action="signin_failed", detail=result.problem or "")
             db.session.commit()
@@ -166,7 +165,7 @@ def password():
     if request.method == "POST" and form.validate():
         try:
             staff.change_password(user, old_password=form.old.data, new_password=form.new.data,
-                                  crip_key=auth.crip_key(), fast_kdf=current_app.config.get("FAST_KDF", False))
+                                  crip_key=auth.crip_key())
         except staff.StaffError:
             error = _("The current password is wrong, or the new one is too short (12 characters at least).")
         else:
@@ -503,8 +502,7 @@ def record():
                 submission_token=None, language=str(__import__("flask_babel").get_locale()),
                 probably_automated=False, now=now_utc(), channel=head.channel.data,
                 deadlines={"evaluation_days": cfg["EVALUATION_DAYS"], "evaluation_days_under_2": cfg["EVALUATION_DAYS_UNDER_2"],
-                           "evaluation_days_urgent": cfg["EVALUATION_DAYS_URGENT"]},
-                fast_kdf=cfg.get("FAST_KDF", False))
+                           "evaluation_days_urgent": cfg["EVALUATION_DAYS_URGENT"]})
             ip = db.session.get(IP, receipt.ip_id)
             ip.taken_by_id = user.id
             _audit("recorded", target=receipt.reference, detail=head.channel.data)

@@ -58,7 +58,7 @@ def _unique_reference(session: Session) -> str:
 def submit(session: Session, *, answers: dict, files: list, received_by: str, served: dict,
            crip_key, secret_key: str, submission_token: str | None, language: str,
            probably_automated: bool, now: datetime, deadlines: dict | None = None,
-           channel: str = "online", fast_kdf: bool = False) -> Receipt:
+           channel: str = "online") -> Receipt:
     """Add the IP and everything that belongs to it to `session` (flushed, not committed).
 
     `files`: CheckedFile-like objects (name, mime, data). `crip_key`: the CripKey row of the
@@ -116,7 +116,7 @@ def submit(session: Session, *, answers: dict, files: list, received_by: str, se
         ip.attachments.append(Attachment(mime=f.mime, size=len(f.data), sealed=sealing.seal_bytes(pk, blob)))
     code = codes.new_followup_code()
     salt = nacl.utils.random(KDF_SALT_BYTES)
-    _sk, followup_pk = sealing.derive_keypair(code, salt, fast=fast_kdf)
+    _sk, followup_pk = sealing.derive_keypair(code, salt)
     ip.followup = FollowUp(code_hash=codes.code_hash(secret_key, code), kdf_salt=salt, public_key=followup_pk)
     session.add(ip)
     session.flush()
@@ -143,7 +143,7 @@ class FollowUpLocked(Exception):
 
 
 def check_followup(session: Session, *, reference: str, code: str, secret_key: str, now: datetime,
-                   lock_after: int, lock_seconds: int, fast_kdf: bool = False) -> FollowUpAccess | None:
+                   lock_after: int, lock_seconds: int) -> FollowUpAccess | None:
     """Return access for a right reference + code; count failures against the reference and lock it
     after `lock_after` wrong codes, whatever address they come from. None means "wrong" (one message
     whatever the reason). Raises FollowUpLocked while locked, even for the right code."""
@@ -172,7 +172,7 @@ def check_followup(session: Session, *, reference: str, code: str, secret_key: s
     fu.failed_attempts = 0
     fu.locked_until = None
     fu.last_seen_at = now
-    sk, pk = sealing.derive_keypair(norm, fu.kdf_salt, fast=fast_kdf)
+    sk, pk = sealing.derive_keypair(norm, fu.kdf_salt)
     if pk != fu.public_key:
         return None
     session.flush()

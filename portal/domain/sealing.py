@@ -93,25 +93,28 @@ def decrypt_json(key: bytes, data: bytes):
 KDF_SALT_BYTES = nacl.pwhash.argon2id.SALTBYTES
 
 
-def derive_keypair(secret: str, salt: bytes, *, fast: bool = False) -> tuple[bytes, bytes]:
-    """Derive a key pair from a follow-up code (argon2id). `fast` lowers the cost for tests only."""
-    ops = nacl.pwhash.argon2id.OPSLIMIT_MIN if fast else nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
-    mem = nacl.pwhash.argon2id.MEMLIMIT_MIN if fast else nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
-    seed = nacl.pwhash.argon2id.kdf(32, secret.encode(), salt, opslimit=ops, memlimit=mem)
+# argon2id cost; tests lower it through a fixture (tests/conftest.py), never through a parameter.
+KDF_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+KDF_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+
+
+def _kdf(secret: str, salt: bytes) -> bytes:
+    return nacl.pwhash.argon2id.kdf(32, secret.encode(), salt, opslimit=KDF_OPSLIMIT, memlimit=KDF_MEMLIMIT)
+
+
+def derive_keypair(secret: str, salt: bytes) -> tuple[bytes, bytes]:
+    """Derive a key pair from a follow-up code (argon2id)."""
+    seed = _kdf(secret, salt)
     sk = PrivateKey(seed)
     return bytes(sk), bytes(sk.public_key)
 
 
-def wrap_key(password: str, salt: bytes, private_key: bytes, *, fast: bool = False) -> bytes:
+def wrap_key(password: str, salt: bytes, private_key: bytes) -> bytes:
     """Encrypt a private key with a key derived from a password (argon2id + SecretBox)."""
-    ops = nacl.pwhash.argon2id.OPSLIMIT_MIN if fast else nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
-    mem = nacl.pwhash.argon2id.MEMLIMIT_MIN if fast else nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
-    kek = nacl.pwhash.argon2id.kdf(32, password.encode(), salt, opslimit=ops, memlimit=mem)
+    kek = _kdf(password, salt)
     return encrypt(kek, private_key)
 
 
-def unwrap_key(password: str, salt: bytes, wrapped: bytes, *, fast: bool = False) -> bytes:
-    ops = nacl.pwhash.argon2id.OPSLIMIT_MIN if fast else nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
-    mem = nacl.pwhash.argon2id.MEMLIMIT_MIN if fast else nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
-    kek = nacl.pwhash.argon2id.kdf(32, password.encode(), salt, opslimit=ops, memlimit=mem)
+def unwrap_key(password: str, salt: bytes, wrapped: bytes) -> bytes:
+    kek = _kdf(password, salt)
     return decrypt(kek, wrapped)

@@ -63,8 +63,7 @@ def session_key_box(secret_key: str) -> bytes:
 
 
 def create_user(session: Session, *, email: str, name: str, role: str, departement: str, password: str,
-                crip_private_key: bytes | None = None, territory: str | None = None,
-                fast_kdf: bool = False) -> StaffUser:
+                crip_private_key: bytes | None = None, territory: str | None = None) -> StaffUser:
     email = (email or "").strip().lower()
     if role not in ROLES:
         raise StaffError(f"role must be one of {', '.join(ROLES)}")
@@ -80,15 +79,15 @@ def create_user(session: Session, *, email: str, name: str, role: str, departeme
     user = StaffUser(email=email, name=name, role=role, departement=departement, territory=territory,
                      password_hash=hash_password(password))
     if crip_private_key is not None and role in READS_IPS:
-        wrap_for(user, password, crip_private_key, fast_kdf=fast_kdf)
+        wrap_for(user, password, crip_private_key)
     session.add(user)
     session.flush()
     return user
 
 
-def wrap_for(user: StaffUser, password: str, private_key: bytes, *, fast_kdf: bool = False) -> None:
+def wrap_for(user: StaffUser, password: str, private_key: bytes) -> None:
     user.key_salt = secrets.token_bytes(sealing.KDF_SALT_BYTES)
-    user.wrapped_key = sealing.wrap_key(password, user.key_salt, private_key, fast=fast_kdf)
+    user.wrapped_key = sealing.wrap_key(password, user.key_salt, private_key)
 
 
 @dataclass
@@ -99,7 +98,7 @@ class SignIn:
 
 
 def authenticate(session: Session, *, email: str, password: str, now: datetime, lock_after: int = 5,
-                 lock_seconds: int = 900, fast_kdf: bool = False) -> SignIn:
+                 lock_seconds: int = 900) -> SignIn:
     """Check the password (first factor). Locks the account after `lock_after` failures."""
     email = (email or "").strip().lower()
     user = session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
@@ -124,7 +123,7 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime, 
         user.password_hash = hash_password(password)
     key = None
     if user.wrapped_key is not None:
-        key = sealing.unwrap_key(password, user.key_salt, user.wrapped_key, fast=fast_kdf)
+        key = sealing.unwrap_key(password, user.key_salt, user.wrapped_key)
     session.flush()
     return SignIn(user, None, key)
 
@@ -168,8 +167,7 @@ def use_recovery_code(secret_key: str, user: StaffUser, code: str) -> bool:
     return True
 
 
-def change_password(user: StaffUser, *, old_password: str, new_password: str, crip_key: bytes | None,
-                    fast_kdf: bool = False) -> None:
+def change_password(user: StaffUser, *, old_password: str, new_password: str, crip_key: bytes | None) -> None:
     try:
         _ph.verify(user.password_hash, old_password or "")
     except (VerificationError, InvalidHashError):
@@ -178,8 +176,8 @@ def change_password(user: StaffUser, *, old_password: str, new_password: str, cr
     user.password_hash = hash_password(new_password)
     if user.wrapped_key is not None:
         if crip_key is None:
-            crip_key = sealing.unwrap_key(old_password, user.key_salt, user.wrapped_key, fast=fast_kdf)
-        wrap_for(user, new_password, crip_key, fast_kdf=fast_kdf)
+            crip_key = sealing.unwrap_key(old_password, user.key_salt, user.wrapped_key)
+        wrap_for(user, new_password, crip_key)
     user.session_epoch += 1
 
 

@@ -487,8 +487,7 @@ def _commit_send(state, automated: bool):
             session_, answers=_answers(state.data), files=files, received_by=profile.code,
             served=profiles(), crip_key=crip_key, secret_key=current_app.config["SECRET_KEY"],
             submission_token=state.row.submission_token, language=str(get_locale()),
-            probably_automated=automated, now=now_utc(), deadlines=_deadlines(),
-            fast_kdf=current_app.config.get("FAST_KDF", False))
+            probably_automated=automated, now=now_utc(), deadlines=_deadlines())
         _notify_if_urgent(session_, receipt.ip_id, profile.code)
         state.row.ip_id = receipt.ip_id
         state.row.confirmation = sealing.encrypt_json(state.key, {
@@ -632,8 +631,7 @@ def followup():
                 db.session, reference=form.reference.data, code=form.code.data,
                 secret_key=current_app.config["SECRET_KEY"], now=now_utc(),
                 lock_after=current_app.config["FOLLOWUP_LOCK_AFTER"],
-                lock_seconds=current_app.config["FOLLOWUP_LOCK_SECONDS"],
-                fast_kdf=current_app.config.get("FAST_KDF", False))
+                lock_seconds=current_app.config["FOLLOWUP_LOCK_SECONDS"])
             db.session.commit()
         except intake.FollowUpLocked:
             db.session.rollback()

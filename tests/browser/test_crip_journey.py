@@ -24,7 +24,7 @@ def crip_server(tmp_path_factory, chromium_path):
     with app.app_context():
         user = staff.create_user(db.session, email="agent@crip.test", name="Agent Test", role="agent",
                                  departement="31", password=PASSWORD,
-                                 crip_private_key=app.config["TEST_CRIP_KEYS"]["31"], fast_kdf=True)
+                                 crip_private_key=app.config["TEST_CRIP_KEYS"]["31"])
         user.totp_secret = staff.encrypt_totp_secret(app.config["SECRET_KEY"], SECRET)
         user.totp_enrolled = True
         db.session.commit()

@@ -29,7 +29,7 @@ def users(crip_app):
             email = f"{role}@crip.test"
             u = staff.create_user(db.session, email=email, name=f"{role.title()} Test", role=role,
                                   departement="31", password=PASSWORD, crip_private_key=private,
-                                  territory="toulouse" if role == "evaluator" else None, fast_kdf=True)
+                                  territory="toulouse" if role == "evaluator" else None)
             secret = pyotp.random_base32()
             u.totp_secret = staff.encrypt_totp_secret(crip_app.config["SECRET_KEY"], secret)
             u.totp_enrolled = True
@@ -65,7 +65,7 @@ def add_ip(app, *, name="Zéphyrine", account="XYLOPHONE", age=5, postcode="3100
         receipt = intake.submit(db.session, answers=answers, files=[], received_by="31",
                                 served=app.config["PROFILES"], crip_key=keys.active_key(db.session, "31"),
                                 secret_key=app.config["SECRET_KEY"], submission_token=None, language="fr",
-                                probably_automated=False, now=datetime.now(timezone.utc), fast_kdf=True)
+                                probably_automated=False, now=datetime.now(timezone.utc))
         if territory:
             from portal.models import InformationPreoccupante
             ip = db.session.get(InformationPreoccupante, receipt.ip_id)

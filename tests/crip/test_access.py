@@ -163,7 +163,7 @@ def test_attachment_download_is_audited_and_never_inline(crip_app, users, signed
                                 files=[f], received_by="31", served=crip_app.config["PROFILES"],
                                 crip_key=keys.active_key(db.session, "31"), secret_key=crip_app.config["SECRET_KEY"],
                                 submission_token=None, language="fr", probably_automated=False,
-                                now=datetime.now(timezone.utc), fast_kdf=True)
+                                now=datetime.now(timezone.utc))
         db.session.commit()
         att_id = db.session.get(InformationPreoccupante, receipt.ip_id).attachments[0].id
     c = signed_in("agent")

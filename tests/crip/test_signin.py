@@ -93,7 +93,7 @@ def test_enrolment_with_qr_then_recovery_codes(crip_app):
     from portal.extensions import db as _db
     with crip_app.app_context():
         staff.create_user(_db.session, email="new@crip.test", name="New", role="agent", departement="31",
-                          password=PASSWORD, crip_private_key=crip_app.config["TEST_CRIP_KEYS"]["31"], fast_kdf=True)
+                          password=PASSWORD, crip_private_key=crip_app.config["TEST_CRIP_KEYS"]["31"])
         _db.session.commit()
     c = crip_app.test_client()
     r = c.post("/crip/connexion", data={"email": "new@crip.test", "password": PASSWORD})

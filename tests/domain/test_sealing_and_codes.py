@@ -110,42 +110,42 @@ def test_malformed_key_raises(text):
 # Keys derived from a follow-up code ---------------------------------------------------------------
 
 def test_derive_keypair_is_deterministic():
-    a = sealing.derive_keypair("ABCD1234EFGH5678JKMN", SALT, fast=True)
-    b = sealing.derive_keypair("ABCD1234EFGH5678JKMN", SALT, fast=True)
+    a = sealing.derive_keypair("ABCD1234EFGH5678JKMN", SALT)
+    b = sealing.derive_keypair("ABCD1234EFGH5678JKMN", SALT)
     assert a == b
     assert len(a[0]) == 32 and len(a[1]) == 32
 
 
 def test_derive_keypair_differs_by_code_and_salt():
-    a = sealing.derive_keypair("ABCD1234EFGH5678JKMN", SALT, fast=True)
-    assert sealing.derive_keypair("ABCD1234EFGH5678JKMP", SALT, fast=True) != a
-    assert sealing.derive_keypair("ABCD1234EFGH5678JKMN", OTHER_SALT, fast=True) != a
+    a = sealing.derive_keypair("ABCD1234EFGH5678JKMN", SALT)
+    assert sealing.derive_keypair("ABCD1234EFGH5678JKMP", SALT) != a
+    assert sealing.derive_keypair("ABCD1234EFGH5678JKMN", OTHER_SALT) != a
 
 
 def test_derived_keypair_opens_what_was_sealed_to_it():
-    sk, pk = sealing.derive_keypair("ABCD1234EFGH5678JKMN", SALT, fast=True)
+    sk, pk = sealing.derive_keypair("ABCD1234EFGH5678JKMN", SALT)
     sealed = sealing.seal_bytes(pk, b"reply from the CRIP")
-    sk_again, _ = sealing.derive_keypair("ABCD1234EFGH5678JKMN", SALT, fast=True)
+    sk_again, _ = sealing.derive_keypair("ABCD1234EFGH5678JKMN", SALT)
     assert sealing.open_bytes(sk_again, sealed) == b"reply from the CRIP"
-    wrong, _ = sealing.derive_keypair("ABCD1234EFGH5678JKMP", SALT, fast=True)
+    wrong, _ = sealing.derive_keypair("ABCD1234EFGH5678JKMP", SALT)
     with pytest.raises(SealError):
         sealing.open_bytes(wrong, sealed)
 
 
 def test_wrap_unwrap_key():
     sk, _pk = sealing.generate_keypair()
-    wrapped = sealing.wrap_key("correct horse battery", SALT, sk, fast=True)
+    wrapped = sealing.wrap_key("correct horse battery", SALT, sk)
     assert sk not in wrapped
-    assert sealing.unwrap_key("correct horse battery", SALT, wrapped, fast=True) == sk
+    assert sealing.unwrap_key("correct horse battery", SALT, wrapped) == sk
 
 
 def test_unwrap_with_wrong_password_or_salt_raises():
     sk, _pk = sealing.generate_keypair()
-    wrapped = sealing.wrap_key("correct horse battery", SALT, sk, fast=True)
+    wrapped = sealing.wrap_key("correct horse battery", SALT, sk)
     with pytest.raises(SealError):
-        sealing.unwrap_key("wrong horse battery", SALT, wrapped, fast=True)
+        sealing.unwrap_key("wrong horse battery", SALT, wrapped)
     with pytest.raises(SealError):
-        sealing.unwrap_key("correct horse battery", OTHER_SALT, wrapped, fast=True)
+        sealing.unwrap_key("correct horse battery", OTHER_SALT, wrapped)
 
 
 # Follow-up codes ----------------------------------------------------------------------------------

@@ -365,11 +365,11 @@ def test_followup_code_opens_the_followup_key(report_app, send_report):
     conf = send_report("public")
     with db_session(report_app) as s:
         fu = s.query(FollowUp).one()
-        _sk, pk = sealing.derive_keypair(conf.code, fu.kdf_salt, fast=True)
+        _sk, pk = sealing.derive_keypair(conf.code, fu.kdf_salt)
         assert pk == fu.public_key
         access = intake.check_followup(s, reference=conf.reference, code=conf.code,
                                        secret_key=report_app.config["SECRET_KEY"], now=fu.ip.received_at,
-                                       lock_after=5, lock_seconds=60, fast_kdf=True)
+                                       lock_after=5, lock_seconds=60)
         assert access is not None
 
 
