@@ -11,7 +11,7 @@ Table of contents
   crip/              blueprint: the CRIP back office (can be served apart)
   forms/             Flask-WTF form classes
   web.py             what every page shares: headers, errors, template globals, URL of the département
-  cli.py             flask --app portal init-db | seed-demo | crip-keys init
+  cli/               flask --app portal init-db | seed-demo | crip … (one module per command group)
 """
 from __future__ import annotations
 

@@ -152,6 +152,8 @@ class FollowUp(Base):
     ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), unique=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     kdf_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    # How the key pair is derived from the code (sealing.FOLLOWUP_KDFS); rows made before 0005 say argon2id.
+    kdf: Mapped[str] = mapped_column(String(16), default="blake2b", server_default="argon2id")
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

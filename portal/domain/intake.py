@@ -116,8 +116,9 @@ def submit(session: Session, *, answers: dict, files: list, received_by: str, se
         ip.attachments.append(Attachment(mime=f.mime, size=len(f.data), sealed=sealing.seal_bytes(pk, blob)))
     code = codes.new_followup_code()
     salt = nacl.utils.random(KDF_SALT_BYTES)
-    _sk, followup_pk = sealing.derive_keypair(code, salt)
-    ip.followup = FollowUp(code_hash=codes.code_hash(secret_key, code), kdf_salt=salt, public_key=followup_pk)
+    _sk, followup_pk = sealing.derive_keypair(code, salt, sealing.FOLLOWUP_KDF)
+    ip.followup = FollowUp(code_hash=codes.code_hash(secret_key, code), kdf_salt=salt, public_key=followup_pk,
+                           kdf=sealing.FOLLOWUP_KDF)
     session.add(ip)
     session.flush()
     return Receipt(ip.id, ip.reference, code)
@@ -172,7 +173,7 @@ def check_followup(session: Session, *, reference: str, code: str, secret_key: s
     fu.failed_attempts = 0
     fu.locked_until = None
     fu.last_seen_at = now
-    sk, pk = sealing.derive_keypair(norm, fu.kdf_salt)
+    sk, pk = sealing.derive_keypair(norm, fu.kdf_salt, fu.kdf or sealing.FOLLOWUP_KDF_ARGON2ID)
     if pk != fu.public_key:
         return None
     session.flush()
