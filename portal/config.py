@@ -88,6 +88,10 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": _secret_key(env, instance, production),
         "DATABASE_URL": database_url,
+        # PostgreSQL timeouts (seconds; 0 = none): a frozen database costs a request seconds, not a worker.
+        "DATABASE_CONNECT_TIMEOUT": _int(env, "DATABASE_CONNECT_TIMEOUT", 3, 0),
+        "DATABASE_STATEMENT_TIMEOUT": _int(env, "DATABASE_STATEMENT_TIMEOUT", 5, 0),
+        "DATABASE_POOL_TIMEOUT": _int(env, "DATABASE_POOL_TIMEOUT", 5, 1),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
         "PORTAL_DEPARTEMENTS": [d.strip().upper() for d in deps.split(",") if d.strip()] if deps else [],
         # Which audiences this process serves: "public", "crip" or "public,crip".

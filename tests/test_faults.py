@@ -159,6 +159,131 @@ def test_database_unreachable_on_a_page_gives_503_not_500(tmp_path):
     assert c.get("/healthz").status_code == 503
 
 
+# A real PostgreSQL stopped, started and frozen -----------------------------------------------------
+
+from tests.conftest import CI  # noqa: E402
+from tests.throwaway import ThrowawayPostgres  # noqa: E402
+
+CRIP_31 = "0 800 31 08 08"
+
+
+@pytest.fixture(scope="module")
+def throwaway_pg():
+    """A PostgreSQL cluster of these tests only (initdb/pg_ctl on its own port and data directory):
+    stopping or freezing it touches nobody else. Required under CI=true."""
+    if not ThrowawayPostgres.available():
+        if CI:
+            pytest.fail("initdb/pg_ctl (PostgreSQL server binaries) are required under CI=true")
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not installed")
+    with ThrowawayPostgres() as pg:
+        yield pg
+
+
+@pytest.fixture
+def outage_app(tmp_path, throwaway_pg):
+    import uuid
+    throwaway_pg.start() if throwaway_pg.postmaster_pid() is None else None
+    url = throwaway_pg.create_database(f"faults_{uuid.uuid4().hex[:8]}")
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], DATABASE_URL=url, DATABASE_STATEMENT_TIMEOUT=1,
+                   DATABASE_CONNECT_TIMEOUT=2)
+    yield app
+    throwaway_pg.thaw()
+    if throwaway_pg.postmaster_pid() is None:
+        throwaway_pg.start()
+    app.extensions["portal_engine"].dispose()
+
+
+def _assert_503_with_numbers(r):
+    page = r.data.decode()
+    assert r.status_code == 503, (r.status_code, page[:300])
+    assert "119" in page and "112" in page and "17" in page and CRIP_31 in page, page
+
+
+@pytest.mark.postgres
+def test_postgresql_stopping_after_the_page_is_built_is_no_bare_error(outage_app, throwaway_pg):
+    """The database stops after the view has read from it, while the request's session is still open:
+    the teardown must not raise (gunicorn would answer a bare "Internal Server Error")."""
+    stop_now = []
+
+    @outage_app.after_request
+    def _stop_the_database(response):
+        if stop_now:
+            stop_now.clear()
+            throwaway_pg.stop("fast")
+        return response
+
+    client = outage_app.test_client()
+    client.post("/signaler/commencer")
+    stop_now.append(True)
+    r = client.get("/signaler/etape/qui", headers={"Accept-Language": "en"})   # read the draft, then stop
+    assert r.status_code == 200 and "Who are you?" in r.data.decode()
+    assert throwaway_pg.postmaster_pid() is None
+    _assert_503_with_numbers(client.get("/signaler/etape/qui?lang=en"))
+    assert client.get("/healthz").status_code == 503
+    throwaway_pg.start()
+    r = client.post("/signaler/etape/qui", data={"source_type": "public"})
+    assert r.status_code == 302 and "/signaler/etape/enfant" in r.headers["Location"]
+
+
+@pytest.mark.postgres
+def test_every_phase_of_an_outage_answers_503_with_the_numbers(outage_app, throwaway_pg):
+    """Stopped between requests (connect fails), stopped mid-request (query and commit fail): always the
+    503 page with 17/112/119 and the CRIP line; back up, the person continues where they were."""
+    client = outage_app.test_client()
+    client.post("/signaler/commencer")
+    client.post("/signaler/etape/qui", data={"source_type": "public"})
+    throwaway_pg.stop("fast")
+    for path in ("/signaler/etape/qui", "/signaler/etape/enfant?n=0", "/signaler/verifier", "/signaler/suivi"):
+        r = client.get(path, headers={"Accept-Language": "en"})
+        if path == "/signaler/suivi":
+            assert r.status_code == 200   # needs no database until a code is checked
+            continue
+        _assert_503_with_numbers(r)
+    _assert_503_with_numbers(client.post("/signaler/commencer", headers={"Accept-Language": "en"}))
+    throwaway_pg.start()
+    # stopped between the read of the draft and the commit of the step
+    from portal.report import drafts
+    real_save = drafts.DraftState.save
+
+    def stop_then_save(self):
+        throwaway_pg.stop("fast")
+        return real_save(self)
+
+    drafts.DraftState.save = stop_then_save
+    try:
+        r = client.post("/signaler/etape/enfant?n=0", data={"first_name": "Léa", "age": "6", "postcode": "31000"},
+                        headers={"Accept-Language": "en"})
+    finally:
+        drafts.DraftState.save = real_save
+    _assert_503_with_numbers(r)
+    throwaway_pg.start()
+    r = client.get("/signaler/etape/qui")
+    assert r.status_code == 200 and 'value="public" checked' in r.data.decode().replace("checked=\"checked\"", "checked")
+
+
+@pytest.mark.postgres
+def test_a_frozen_database_costs_seconds_not_the_worker(outage_app, throwaway_pg):
+    """SIGSTOP the server: pooled connections stay open and nothing answers. With a 1 s statement timeout,
+    a request gives up within a few seconds (client-side wait, then connect timeout) with the 503 page."""
+    import time
+    client = outage_app.test_client()
+    client.post("/signaler/commencer")
+    assert client.get("/signaler/etape/qui").status_code == 200   # a pooled connection exists
+    throwaway_pg.freeze()
+    try:
+        t0 = time.monotonic()
+        r = client.get("/signaler/etape/qui", headers={"Accept-Language": "en"})
+        elapsed = time.monotonic() - t0
+        _assert_503_with_numbers(r)
+        assert elapsed < 8, elapsed
+        t0 = time.monotonic()
+        assert client.get("/healthz").status_code == 503
+        assert time.monotonic() - t0 < 8
+    finally:
+        throwaway_pg.thaw()
+    assert client.get("/signaler/etape/qui").status_code == 200
+
+
 # Property-based fuzzing ---------------------------------------------------------------------------
 
 STEPS = ["qui", "enfant", "enfants", "adultes", "inquietude", "professionnel", "vous", "documents", "urgence", "nope"]
