@@ -118,10 +118,6 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "RATELIMIT_SIGNIN_ACCOUNT": env.get("RATELIMIT_SIGNIN_ACCOUNT", "10 per 10 minutes"),
         "FOLLOWUP_LOCK_AFTER": _int(env, "FOLLOWUP_LOCK_AFTER", 5, 1),
         "FOLLOWUP_LOCK_SECONDS": _int(env, "FOLLOWUP_LOCK_SECONDS", 15 * 60, 1),
-        # Evaluation deadlines (CASF D226-2-4: 3 months, shorter by danger and age, under 2 especially).
-        "EVALUATION_DAYS": _int(env, "EVALUATION_DAYS", 92, 1),
-        "EVALUATION_DAYS_UNDER_2": _int(env, "EVALUATION_DAYS_UNDER_2", 30, 1),
-        "EVALUATION_DAYS_URGENT": _int(env, "EVALUATION_DAYS_URGENT", 15, 1),
         # Retention (CNIL référentiel; the durations are the département's to set).
         "RETENTION_CLOSED_DAYS": _int(env, "RETENTION_CLOSED_DAYS", 2 * 365, 1),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
