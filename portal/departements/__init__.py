@@ -203,18 +203,18 @@ def parse_profile(path: Path) -> Profile:
     if not _COLOR.match(color):
         raise ProfileError(path, "accent_color", f"{color!r} is not a #rrggbb colour")
     phones = []
-    raw_phones = _need(data, "phones", path, list, optional=True) or []
+    raw_phones = _need(data, "phones", path, list)     # may be empty: no line of its own
     for i, p in enumerate(raw_phones):
         where = f"phones[{i}]."
         if not isinstance(p, dict):
             raise ProfileError(path, f"phones[{i}]", "must be a table")
         number = _need(p, "number", path, where=where)
-        if not _PHONE.match(number):
-            raise ProfileError(path, where + "number", f"{number!r} is not a phone number")
         if number.replace(" ", "") in NATIONAL_NUMBERS:
             raise ProfileError(path, where + "number",
                                f"{number!r} is a national number, shown on every page by the site "
                                "itself: list only the Département's own lines")
+        if not _PHONE.match(number):
+            raise ProfileError(path, where + "number", f"{number!r} is not a phone number")
         role = _need(p, "role", path, where=where)
         if role not in PHONE_ROLES:
             raise ProfileError(path, where + "role", f"{role!r} must be one of {', '.join(PHONE_ROLES)}")

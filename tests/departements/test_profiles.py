@@ -353,9 +353,9 @@ def test_no_phones_key(tmp_path):
 
 
 def test_empty_phone_list(tmp_path):
-    err = broken(tmp_path, HEAD + "phones = []\n" + TERRITORIES + FIGURE)
-    assert err.field == "phones"
-    assert "at least one" in err.problem
+    # Stated explicitly: the Département has no line of its own to publish (the site shows the 119).
+    p = parse_profile(write(tmp_path, HEAD + "phones = []\n" + TERRITORIES + FIGURE))
+    assert p.phones == () and p.crip_phone is None
 
 
 def test_phone_without_number(tmp_path):
@@ -491,12 +491,6 @@ def test_only_one_line_is_the_cells_own(tmp_path):
 def test_an_ase_line_is_not_the_crip_line(tmp_path):
     p = parse_profile(write(tmp_path, VALID.replace('role = "crip"', 'role = "ase"')))
     assert p.crip_phone is None and p.phones[0].role == "ase"
-
-
-def test_no_phone_at_all_is_allowed(tmp_path):
-    start, end = VALID.index("[[phones]]"), VALID.index("[[territories]]")
-    p = parse_profile(write(tmp_path, VALID[:start] + VALID[end:]))
-    assert p.phones == () and p.crip_phone is None
 
 
 def test_only_sourced_territories_are_public(tmp_path):
