@@ -13,12 +13,24 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 
+from ..domain.priority import Deadlines
+
 HERE = Path(__file__).resolve().parent
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CODE = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _SLOT = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$")
 _PHONE = re.compile(r"^[0-9 +]{3,20}$")
+
+# The Département's own deadlines (profile table `[deadlines]`): no decree sets these numbers.
+# The law sets only the 3 months of the evaluation (CASF D226-2-4, décret n° 2016-1476), "reduced
+# according to the danger and the child's age, in particular under 2".
+DEADLINE_DEFAULTS = {
+    "under_2_days": 30,            # evaluation of a child under 2 (calendar days)
+    "urgent_days": 15,             # evaluation when the danger is immediate (calendar days)
+    "analysis_working_days": 1,    # first analysis by the CRIP (working days)
+}
+_DEADLINE_LIMITS = {"under_2_days": (1, 92), "urgent_days": (1, 92), "analysis_working_days": (1, 20)}
 
 
 class ProfileError(ValueError):
@@ -81,6 +93,7 @@ class Profile:
     territories: tuple
     figures: tuple
     source_file: str
+    deadlines: Deadlines = Deadlines(**DEADLINE_DEFAULTS)
 
     @property
     def crip_phone(self):
@@ -135,6 +148,25 @@ def _hours(raw, path, where):
             parsed.append((start, end))
         hours[day] = tuple(parsed)
     return hours
+
+
+def _deadlines(raw, path) -> Deadlines:
+    """The `[deadlines]` table: each key optional (DEADLINE_DEFAULTS), whole days in range."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ProfileError(path, "deadlines", "must be a table")
+    unknown = sorted(set(raw) - set(DEADLINE_DEFAULTS))
+    if unknown:
+        raise ProfileError(path, f"deadlines.{unknown[0]}", f"unknown setting (use {', '.join(DEADLINE_DEFAULTS)})")
+    values = dict(DEADLINE_DEFAULTS)
+    for key, (low, high) in _DEADLINE_LIMITS.items():
+        if key in raw:
+            value = _need(raw, key, path, int, where="deadlines.")
+            if not low <= value <= high:
+                raise ProfileError(path, f"deadlines.{key}", f"must be between {low} and {high}, got {value}")
+            values[key] = value
+    return Deadlines(**values)
 
 
 def parse_profile(path: Path) -> Profile:
@@ -229,6 +261,7 @@ def parse_profile(path: Path) -> Profile:
         territories=tuple(territories),
         figures=tuple(figures),
         source_file=path.name,
+        deadlines=_deadlines(data.get("deadlines"), path),
     )
 
 

@@ -57,21 +57,22 @@ def _unique_reference(session: Session) -> str:
 
 def submit(session: Session, *, answers: dict, files: list, received_by: str, served: dict,
            crip_key, secret_key: str, submission_token: str | None, language: str,
-           probably_automated: bool, now: datetime, deadlines: dict | None = None,
-           channel: str = "online") -> Receipt:
+           probably_automated: bool, now: datetime, channel: str = "online") -> Receipt:
     """Add the IP and everything that belongs to it to `session` (flushed, not committed).
 
     `files`: CheckedFile-like objects (name, mime, data). `crip_key`: the CripKey row of the
     receiving département. The caller commits; on any error it rolls back and nothing is stored.
+    Dates (ages, due dates) are Paris dates; the deadlines are the CRIP's (its profile's `[deadlines]`).
     """
-    today = now.date()
+    today = priority.paris_date(now)
     children = answers.get("children") or [{}]
     ages = [child_age(c, today) for c in children]
     categories = sorted(set(answers.get("concern", {}).get("categories", [])) & set(priority.CATEGORIES))
     danger_now = answers.get("concern", {}).get("danger_now") == "yes"
     source_type = answers.get("source_type", "public")
     prio = priority.assess(danger_now=danger_now, categories=categories, ages=ages,
-                           source_type=source_type, received=today, **(deadlines or {}))
+                           source_type=source_type, received=today, departement=received_by,
+                           deadlines=served[received_by].deadlines)
     where = _route_of(answers, served)
     known = [a for a in ages if a is not None]
     sender = answers.get("sender", {})

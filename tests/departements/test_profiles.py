@@ -425,3 +425,37 @@ def test_create_app_with_bad_portal_departements_from_env_raises(tmp_path):
     env = dict(_env(tmp_path), PORTAL_DEPARTEMENTS="31,75", DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
     with pytest.raises(ProfileError, match="75"):
         create_app(env=env)
+
+
+# The Département's deadlines ([deadlines]) -------------------------------------------------------
+
+def test_deadlines_default_when_the_table_is_absent(tmp_path):
+    from portal.departements import DEADLINE_DEFAULTS
+    p = parse_profile(write(tmp_path, VALID))
+    assert (p.deadlines.under_2_days, p.deadlines.urgent_days, p.deadlines.analysis_working_days) == (30, 15, 1)
+    assert DEADLINE_DEFAULTS == {"under_2_days": 30, "urgent_days": 15, "analysis_working_days": 1}
+
+
+def test_deadlines_read_from_the_profile(tmp_path):
+    p = parse_profile(write(tmp_path, VALID + "\n[deadlines]\nunder_2_days = 21\nanalysis_working_days = 2\n"))
+    assert (p.deadlines.under_2_days, p.deadlines.urgent_days, p.deadlines.analysis_working_days) == (21, 15, 2)
+
+
+@pytest.mark.parametrize("line, field", [
+    ("under_2_days = 0", "deadlines.under_2_days"),
+    ("urgent_days = 93", "deadlines.urgent_days"),
+    ('analysis_working_days = "1"', "deadlines.analysis_working_days"),
+    ("evaluation_days = 92", "deadlines.evaluation_days"),
+])
+def test_bad_deadline_names_the_field(tmp_path, line, field):
+    err = broken(tmp_path, VALID + f"\n[deadlines]\n{line}\n")
+    assert err.field == field
+
+
+@pytest.mark.parametrize("code", ["31", "38", "39", "44"])
+def test_shipped_profiles_state_their_deadlines(shipped, code):
+    import tomllib
+    from portal.departements import HERE
+    raw = tomllib.loads((HERE / f"{code}.toml").read_text(encoding="utf-8"))
+    assert set(raw["deadlines"]) == {"under_2_days", "urgent_days", "analysis_working_days"}
+    assert shipped[code].deadlines.analysis_working_days == raw["deadlines"]["analysis_working_days"]

@@ -220,7 +220,8 @@ def test_search_finds_haute_garonne(multi, query):
 
 
 @pytest.mark.parametrize("query, code", [("isere", "38"), ("Isère", "38"), ("jura", "39"), ("39100", "39"),
-                                         ("44000", "44"), ("loire", "44")])
+                                         ("44000", "44"), ("loire atlantique", "44"),
+                                         ("Lons-le-Saunier", "39"), ("toulouse", "31")])
 def test_search_other_departements(multi, query, code):
     r = multi.test_client().get("/", query_string={"q": query})
     assert r.status_code == 302
