@@ -66,6 +66,16 @@ def _secret_key(env, instance: Path, production: bool) -> str:
     return key
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(env) -> str:
+    raw = (env.get("LOG_LEVEL") or "INFO").strip().upper()
+    if raw not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {env.get('LOG_LEVEL')!r}")
+    return raw
+
+
 def from_env(env=None, overrides: dict | None = None) -> dict:
     """Build the settings from an environment mapping (os.environ by default); `overrides`
     (used by tests and embedding code) win, and settings derived from them follow them."""
@@ -126,6 +136,11 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env, "MAIL_PORT", 25, 1),
         "MAIL_FROM": env.get("MAIL_FROM", "no-reply@localhost"),
+        "MAIL_USE_TLS": _bool(env, "MAIL_USE_TLS", False),     # STARTTLS before authenticating
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
+        "LOG_LEVEL": _log_level(env),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
