@@ -101,10 +101,6 @@ class InformationPreoccupante(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     signalement_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     transfer_to: Mapped[str | None] = mapped_column(String(3), nullable=True)
-    # Blind indexes (HMAC with a key derived from the CRIP private key), computed when an agent opens
-    # the IP: the child's normalised name + birth date, and the weaker family name + commune.
-    child_index: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    family_hint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     children: Mapped[list[IpChild]] = relationship(
         back_populates="ip", cascade="all, delete-orphan", order_by="IpChild.position")
     categories: Mapped[list[IpCategory]] = relationship(
@@ -119,8 +115,6 @@ class InformationPreoccupante(Base):
         Index("ix_ips_queue", "received_by", "urgency", "received_at", "id"),
         Index("ix_ips_status", "received_by", "status"),
         Index("ix_ips_received", "received_by", "received_at"),
-        Index("ix_ips_child_index", "received_by", "child_index"),
-        Index("ix_ips_family_hint", "received_by", "family_hint"),
     )
 
 
@@ -132,6 +126,10 @@ class IpChild(Base):
     age_band: Mapped[str] = mapped_column(String(8))
     sex: Mapped[str] = mapped_column(String(1))     # f | m | x (other / unknown)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # Blind indexes (HMAC, key derived from the CRIP private key; see domain.blindindex), computed when
+    # staff open the IP: normalised name + birth date, and the weaker family name + commune.
+    child_index: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    family_hint: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     ip: Mapped[InformationPreoccupante] = relationship(back_populates="children")
 
 
