@@ -212,7 +212,8 @@ def init_app(app):
         from sqlalchemy.exc import OperationalError, DBAPIError
         if isinstance(exc, (OperationalError, DBAPIError)):
             log.error("database unavailable: %s", type(exc).__name__)
-            return render_error(503)
+            from .outage import render_unavailable
+            return render_unavailable(render_error)
         log.exception("unexpected error on %s %s", request.method, request.url_rule)
         return render_error(500)
 

@@ -284,6 +284,132 @@ def test_a_frozen_database_costs_seconds_not_the_worker(outage_app, throwaway_pg
     assert client.get("/signaler/etape/qui").status_code == 200
 
 
+class _FormReader:
+    """What a browser would send back from the first <form method=post> of a page."""
+
+    def __init__(self, page: str):
+        from html.parser import HTMLParser
+        self.action, self.fields = None, []
+        reader = self
+        state = {"in_form": False, "select": None, "textarea": None, "done": False}
+
+        class P(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                a = dict(attrs)
+                if state["done"]:
+                    return
+                if tag == "form" and a.get("method") == "post":
+                    state["in_form"] = True
+                    reader.action = a.get("action")
+                if not state["in_form"]:
+                    return
+                if tag == "input" and a.get("name"):
+                    kind = a.get("type", "text")
+                    if kind in ("radio", "checkbox"):
+                        if "checked" in a:
+                            reader.fields.append((a["name"], a.get("value", "on")))
+                    else:
+                        reader.fields.append((a["name"], a.get("value", "")))
+                elif tag == "select":
+                    state["select"] = a.get("name")
+                elif tag == "option" and state["select"] and "selected" in a:
+                    reader.fields.append((state["select"], a.get("value", "")))
+                elif tag == "textarea":
+                    state["textarea"] = [a.get("name"), ""]
+
+            def handle_endtag(self, tag):
+                if tag == "select":
+                    state["select"] = None
+                elif tag == "textarea" and state["textarea"]:
+                    name, text = state["textarea"]
+                    if text.startswith("\r\n"):       # as browsers do, the newline after <textarea> is dropped
+                        text = text[2:]
+                    elif text.startswith("\n"):
+                        text = text[1:]
+                    reader.fields.append((name, text))
+                    state["textarea"] = None
+                elif tag == "form" and state["in_form"]:
+                    state["in_form"], state["done"] = False, True
+
+            def handle_data(self, data):
+                if state["textarea"]:
+                    state["textarea"][1] += data
+
+        P(convert_charrefs=True).feed(page)
+
+    def value(self, name):
+        return [v for n, v in self.fields if n == name]
+
+
+@pytest.mark.postgres
+def test_what_was_typed_comes_back_during_an_outage_and_goes_through_after(outage_app, throwaway_pg):
+    """A step posted while PostgreSQL is stopped: 503 with the numbers and every typed value in a form field
+    (same labels); sent again once the database is back, the draft continues from there. A send that
+    cannot load its draft says so, with the numbers, and goes through when sent again."""
+    from werkzeug.datastructures import MultiDict
+    client = outage_app.test_client()
+    client.get("/?lang=en")
+    client.post("/signaler/commencer")
+    client.post("/signaler/etape/qui", data={"source_type": "public"})
+    client.post("/signaler/etape/enfant?n=0", data={"first_name": "Léa", "age": "6", "postcode": "31000"})
+    client.post("/signaler/etape/enfants", data={"action": "continue"})
+    client.post("/signaler/etape/adultes", data={})
+    throwaway_pg.stop("fast")
+    account = "Elle arrive seule à l'école <le matin>, affamée & triste."
+    typed = MultiDict([("categories", "neglect"), ("categories", "psychological"), ("account", account),
+                       ("since", "weeks"), ("danger_now", "no")])
+    r = client.post("/signaler/etape/inquietude", data=typed)
+    _assert_503_with_numbers(r)
+    page = r.data.decode()
+    assert "What worries you?" in page and "Describe what you saw, heard or were told" in page   # the step's labels
+    form = _FormReader(page)
+    assert form.action == "/signaler/etape/inquietude"
+    assert sorted(form.value("categories")) == ["neglect", "psychological"]
+    assert form.value("account") == [account] and form.value("since") == ["weeks"] and form.value("danger_now") == ["no"]
+    assert "neglect" not in page.split("<form", 1)[0]   # words before the form, not codes
+    throwaway_pg.start()
+    r = client.post(form.action, data=MultiDict(form.fields))
+    assert r.status_code == 302 and r.headers["Location"].endswith("/signaler/etape/vous")
+    client.post("/signaler/etape/vous", data={"anonymous": "yes", "contact_language": "fr"})
+    client.post("/signaler/etape/documents", data={"action": "continue"})
+    from markupsafe import escape
+    assert str(escape(account)) in client.get("/signaler/verifier").data.decode()
+
+    throwaway_pg.stop("fast")
+    r = client.post("/signaler/envoyer", data={"confirm": "y", "website": ""})
+    _assert_503_with_numbers(r)
+    page = r.data.decode()
+    assert "Your report could not be sent" in page
+    form = _FormReader(page)
+    assert form.action == "/signaler/envoyer" and form.value("confirm") == ["y"]
+    throwaway_pg.start()
+    r = client.post(form.action, data=MultiDict(form.fields))
+    assert r.status_code == 303 and r.headers["Location"].endswith("/signaler/confirmation")
+    assert re.search(r"IP-[0-9A-Z]{4}-[0-9A-Z]{4}", client.get("/signaler/confirmation").data.decode())
+
+
+@pytest.mark.postgres
+def test_a_child_step_posted_during_an_outage_keeps_every_field(outage_app, throwaway_pg):
+    from werkzeug.datastructures import MultiDict
+    client = outage_app.test_client()
+    client.get("/?lang=en")
+    client.post("/signaler/commencer")
+    client.post("/signaler/etape/qui", data={"source_type": "public"})
+    throwaway_pg.stop("fast")
+    typed = {"first_name": "Anaïs-Ω", "last_name": "Dupont", "age": "7", "sex": "f", "school": "École du Port, CE1",
+             "postcode": "31000", "address": "12 rue des Lilas", "lives_with": "mother", "action": "save"}
+    r = client.post("/signaler/etape/enfant?n=0", data=typed)
+    _assert_503_with_numbers(r)
+    form = _FormReader(r.data.decode())
+    assert form.action == "/signaler/etape/enfant?n=0"
+    for name, value in typed.items():
+        assert form.value(name) == [value], name
+    throwaway_pg.start()
+    r = client.post(form.action, data=MultiDict(form.fields))
+    assert r.status_code == 302 and r.headers["Location"].endswith("/signaler/etape/enfants")
+    assert "Anaïs-Ω" in client.get("/signaler/etape/enfants").data.decode()
+
+
 # Property-based fuzzing ---------------------------------------------------------------------------
 
 STEPS = ["qui", "enfant", "enfants", "adultes", "inquietude", "professionnel", "vous", "documents", "urgence", "nope"]
