@@ -140,7 +140,8 @@ def _render_case(user, ip, *, failed=None, message_form=None, status=200):
         groups=_transition_forms(ip, user, failed) if user.role in ("agent", "supervisor") else [],
         message_form=message_form or CF.StaffMessageForm(formdata=None), last_to_sender=last_to_sender,
         same_child=[o for o in same if o.id not in linked_ids], family_hints=hints, territories=territories,
-        failed_form=failed[1] if failed else None, today=paris_date(now), open_statuses=workflow.OPEN), status
+        failed_form=failed[1] if failed else None, today=paris_date(now), open_statuses=workflow.OPEN,
+        error=transition_error(request.args["erreur"]) if request.args.get("erreur") else None), status
 
 
 @bp.get("/ip/<reference>")

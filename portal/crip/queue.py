@@ -15,7 +15,7 @@ from .auth import require
 from .common import _audit, _visible
 
 FILTERS = ("view", "status", "territory", "urgency", "category", "source", "language", "age", "automated",
-           "channel")
+           "channel", "feedback")
 
 
 def _filters(args, user, today):
@@ -32,7 +32,7 @@ def _filters(args, user, today):
         cond.append(IP.urgency == int(f["urgency"]))
     if f["category"] in CATEGORIES:
         cond.append(IP.id.in_(select(IpCategory.ip_id).where(IpCategory.category == f["category"])))
-    if f["source"] in ("public", "professional", "young"):
+    if f["source"] in ("public", "professional", "young", "elected"):
         cond.append(IP.source_type == f["source"])
     if f["language"]:
         cond.append(IP.language == f["language"][:8])
@@ -42,6 +42,9 @@ def _filters(args, user, today):
         cond.append(IP.probably_automated.is_(False))
     if f["channel"]:
         cond.append(IP.channel == f["channel"][:12])
+    feedback = queue.feedback_condition(f["feedback"], today)
+    if feedback is not None:
+        cond.append(feedback)
     return cond, f
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select, tuple_
+from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..models import InformationPreoccupante as IP, Message
@@ -97,3 +97,20 @@ def new_since(session: Session, visible, since: datetime) -> tuple[int, int]:
     msgs = session.scalar(select(func.count()).select_from(Message).join(IP, IP.id == Message.ip_id)
                           .where(*visible, Message.direction == "to_crip", Message.created_at > since))
     return int(ips or 0), int(msgs or 0)
+
+
+FEEDBACK_FILTERS = ("due", "overdue", "given")
+
+
+def feedback_condition(kind: str, today: date):
+    """Query condition of the back-office filter on the feedback owed to a professional or an
+    elected official (CASF L226-5): "due" (not yet given), "overdue" (not given, due date passed,
+    `today` a Paris date), "given"; None for an unknown kind."""
+    owed = IP.feedback_due.is_not(None)
+    if kind == "due":
+        return and_(owed, IP.feedback_given_on.is_(None))
+    if kind == "overdue":
+        return and_(owed, IP.feedback_given_on.is_(None), IP.feedback_due < today)
+    if kind == "given":
+        return IP.feedback_given_on.is_not(None)
+    return None
