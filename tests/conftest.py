@@ -38,6 +38,12 @@ def need_service(name: str, host: str, port: int):
 def cheap_kdf(monkeypatch):
     """Test-only weakening of the key derivations and the password hasher (as SecureDrop's conftest does):
     production code has no switch for it."""
+    weaken_kdf(monkeypatch)
+
+
+def weaken_kdf(monkeypatch):
+    """The weakening itself, for fixtures of a wider scope (a live server's accounts are made before
+    the function-scoped `cheap_kdf` applies): use it inside `pytest.MonkeyPatch.context()`."""
     import nacl.pwhash
     from argon2 import PasswordHasher
     from portal.domain import sealing, staff

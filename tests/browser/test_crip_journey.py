@@ -21,7 +21,9 @@ def crip_server(tmp_path_factory, chromium_path):
     app = server.app
     from portal.domain import staff
     from portal.extensions import db
-    with app.app_context():
+    from tests.conftest import weaken_kdf
+    with app.app_context(), pytest.MonkeyPatch.context() as mp:
+        weaken_kdf(mp)      # as the tests will run: the account's key is wrapped the same cheap way
         user = staff.create_user(db.session, email="agent@crip.test", name="Agent Test", role="agent",
                                  departement="31", password=PASSWORD,
                                  crip_private_key=app.config["TEST_CRIP_KEYS"]["31"])
