@@ -21,7 +21,15 @@ def file_size(n: int) -> str:
     return _("%(n)s MB", n=format_decimal(round(n / (1024 * 1024), 1)))
 
 
+def paragraphs(text) -> list:
+    """What someone typed, as paragraphs of lines: their line breaks kept, no run of blank lines."""
+    from .domain.questionnaire import clean_text
+    cleaned = clean_text(text)
+    return [para.split("\n") for para in cleaned.split("\n\n")] if cleaned else []
+
+
 def register(app):
+    app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.filters["figure_value"] = figure_value
     app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt) if d else ""

@@ -67,7 +67,7 @@ def fill_source_catalog():
 
 
 def extract(target: Path, quiet=False) -> None:
-    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2",
+    run("extract", "-F", "babel.cfg", "-c", "Translators:", "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2",
         "--no-location", "--sort-output", "-o", str(target), "portal", quiet=quiet)
 
 

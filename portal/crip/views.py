@@ -5,10 +5,10 @@ import io
 
 from flask import (abort, current_app, g, make_response, redirect, render_template, request, send_file,
                    session, url_for)
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import and_, func, or_, select
 
-from ..domain import audit, codes, intake, queue, sealing, staff, workflow
+from ..domain import audit, codes, intake, queue, questionnaire, sealing, staff, workflow
 from ..domain.priority import AGE_BANDS, CATEGORIES
 from ..extensions import db
 from ..forms import crip as CF
@@ -318,7 +318,8 @@ def case(reference):
     last_to_sender = next((m for m in reversed(messages) if m["direction"] == "to_sender"), None)
     _audit("view", target=ip.reference)
     db.session.commit()
-    return render_template("crip/case.html", ip=ip, main=main, children=children, messages=messages,
+    sections = questionnaire.summary(dict(main, children=children), None, str(get_locale()))
+    return render_template("crip/case.html", ip=ip, sections=sections, messages=messages,
                            history=history, links=links, files=files, form=form,
                            message_form=CF.StaffMessageForm(formdata=None), last_to_sender=last_to_sender,
                            today=now_utc().date(), error=request.args.get("erreur"))
