@@ -66,6 +66,16 @@ def _secret_key(env, instance: Path, production: bool) -> str:
     return key
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(env) -> str:
+    raw = (env.get("LOG_LEVEL") or "INFO").strip().upper()
+    if raw not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {env.get('LOG_LEVEL')!r}")
+    return raw
+
+
 def from_env(env=None, overrides: dict | None = None) -> dict:
     """Build the settings from an environment mapping (os.environ by default); `overrides`
     (used by tests and embedding code) win, and settings derived from them follow them."""
@@ -88,6 +98,10 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": _secret_key(env, instance, production),
         "DATABASE_URL": database_url,
+        # PostgreSQL timeouts (seconds; 0 = none): a frozen database costs a request seconds, not a worker.
+        "DATABASE_CONNECT_TIMEOUT": _int(env, "DATABASE_CONNECT_TIMEOUT", 3, 0),
+        "DATABASE_STATEMENT_TIMEOUT": _int(env, "DATABASE_STATEMENT_TIMEOUT", 5, 0),
+        "DATABASE_POOL_TIMEOUT": _int(env, "DATABASE_POOL_TIMEOUT", 5, 1),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
         "PORTAL_DEPARTEMENTS": [d.strip().upper() for d in deps.split(",") if d.strip()] if deps else [],
         # Which audiences this process serves: "public", "crip" or "public,crip".
@@ -97,6 +111,9 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 60 * 1024 * 1024, 1024),
         "ATTACHMENT_MAX_FILES": _int(env, "ATTACHMENT_MAX_FILES", 5, 0),
         "ATTACHMENT_MAX_BYTES": _int(env, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, 1024),
+        # One file's inspection runs in a child process with at most this memory and time.
+        "ATTACHMENT_CHECK_MEMORY_MB": _int(env, "ATTACHMENT_CHECK_MEMORY_MB", 256, 64),
+        "ATTACHMENT_CHECK_SECONDS": _int(env, "ATTACHMENT_CHECK_SECONDS", 5, 1),
         "DRAFT_TTL_SECONDS": _int(env, "DRAFT_TTL_SECONDS", 2 * 3600, 60),
         "CONFIRMATION_TTL_SECONDS": _int(env, "CONFIRMATION_TTL_SECONDS", 30 * 60, 60),
         "FORM_MIN_SECONDS": _int(env, "FORM_MIN_SECONDS", 3, 0),
@@ -114,15 +131,16 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "RATELIMIT_SIGNIN_ACCOUNT": env.get("RATELIMIT_SIGNIN_ACCOUNT", "10 per 10 minutes"),
         "FOLLOWUP_LOCK_AFTER": _int(env, "FOLLOWUP_LOCK_AFTER", 5, 1),
         "FOLLOWUP_LOCK_SECONDS": _int(env, "FOLLOWUP_LOCK_SECONDS", 15 * 60, 1),
-        # Evaluation deadlines (CASF D226-2-4: 3 months, shorter by danger and age, under 2 especially).
-        "EVALUATION_DAYS": _int(env, "EVALUATION_DAYS", 92, 1),
-        "EVALUATION_DAYS_UNDER_2": _int(env, "EVALUATION_DAYS_UNDER_2", 30, 1),
-        "EVALUATION_DAYS_URGENT": _int(env, "EVALUATION_DAYS_URGENT", 15, 1),
         # Retention (CNIL référentiel; the durations are the département's to set).
         "RETENTION_CLOSED_DAYS": _int(env, "RETENTION_CLOSED_DAYS", 2 * 365, 1),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env, "MAIL_PORT", 25, 1),
         "MAIL_FROM": env.get("MAIL_FROM", "no-reply@localhost"),
+        "MAIL_USE_TLS": _bool(env, "MAIL_USE_TLS", False),     # STARTTLS before authenticating
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
+        "LOG_LEVEL": _log_level(env),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

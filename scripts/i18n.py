@@ -7,6 +7,8 @@
                                    placeholder that differs from its message id, a catalog whose
                                    header lacks the review mark, or template text outside gettext
   python scripts/i18n.py compile   compile the .mo files
+  python scripts/i18n.py export CODE OUT.json   the untranslated messages of one catalog, for a translator
+  python scripts/i18n.py import CODE IN.json    fill that catalog from the translated file
 """
 from __future__ import annotations
 
@@ -67,8 +69,8 @@ def fill_source_catalog():
 
 
 def extract(target: Path, quiet=False) -> None:
-    run("extract", "-F", "babel.cfg", "-c", "Translators:", "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2",
-        "--no-location", "--sort-output", "-o", str(target), "portal", quiet=quiet)
+    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2",
+        "--add-comments", "Translators:", "--no-location", "--sort-output", "-o", str(target), "portal", quiet=quiet)
 
 
 def check_pot_is_current() -> list[str]:
@@ -180,6 +182,57 @@ def check_templates() -> list[str]:
     return problems
 
 
+def export_untranslated(code: str, out: Path) -> int:
+    """Write the catalog's untranslated or fuzzy messages as JSON, for a translator to fill."""
+    import json
+    from babel.messages.pofile import read_po
+    po = TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as fh:
+        cat = read_po(fh, locale=code)
+    items = []
+    for m in cat:
+        if not m.id:
+            continue
+        strings = m.string if isinstance(m.string, (list, tuple)) else [m.string]
+        if all(strings) and not m.fuzzy:
+            continue
+        item = {"id": m.id if isinstance(m.id, str) else list(m.id),
+                "translation": "" if isinstance(m.id, str) else [""] * cat.num_plurals}
+        notes = [c for c in m.auto_comments if c.strip()]
+        if notes:
+            item["note"] = " ".join(notes)
+        if m.context:
+            item["context"] = m.context
+        items.append(item)
+    out.write_text(json.dumps({"language": code, "plural_forms": cat.plural_forms, "messages": items},
+                              ensure_ascii=False, indent=1), encoding="utf-8")
+    return len(items)
+
+
+def import_translations(code: str, src: Path) -> int:
+    """Fill the catalog from a JSON file written by `export` (entries with an empty translation are skipped)."""
+    import json
+    from babel.messages.pofile import read_po, write_po
+    data = json.loads(src.read_text(encoding="utf-8"))
+    po = TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as fh:
+        cat = read_po(fh, locale=code)
+    done = 0
+    for item in data["messages"]:
+        key = item["id"] if isinstance(item["id"], str) else tuple(item["id"])
+        m = cat.get(key, item.get("context"))
+        value = item.get("translation")
+        if m is None or not value or (isinstance(value, list) and not all(value)):
+            continue
+        m.string = value if isinstance(value, str) else tuple(value)
+        m.flags.discard("fuzzy")
+        done += 1
+    with po.open("wb") as fh:
+        write_po(fh, cat, width=76)
+    mark_review(code)
+    return done
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else "check"
     if cmd == "update":
@@ -187,6 +240,12 @@ def main(argv):
     elif cmd == "mark":
         # python scripts/i18n.py mark CODE yes|no
         mark_review(argv[2], argv[3] == "yes")
+    elif cmd == "export":
+        # python scripts/i18n.py export CODE OUT.json: the untranslated messages, for a translator
+        print(f"{export_untranslated(argv[2], Path(argv[3]))} message(s) to translate")
+    elif cmd == "import":
+        # python scripts/i18n.py import CODE IN.json: fill the catalog from a filled export
+        print(f"{import_translations(argv[2], Path(argv[3]))} message(s) imported")
     elif cmd == "compile":
         run("compile", "-d", str(TRANSLATIONS))
     elif cmd == "check":

@@ -1,5 +1,8 @@
+"""The CRIP back office, one module per area: common (shared helpers), signin (sign-in, second factor,
+sign-out, password), queue, case (reading, decisions, messages, attachments), accounts, statistics, record
+(IPs taken by phone, post…)."""
 from flask import Blueprint
 
 bp = Blueprint("crip", __name__)
 
-from . import views  # noqa: E402,F401
+from . import accounts, case, common, queue, record, signin, statistics  # noqa: E402,F401

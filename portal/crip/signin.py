@@ -1,0 +1,135 @@
+"""Sign-in, second factor, enrolment, sign-out and password change (engineer "custody")."""
+from __future__ import annotations
+
+from flask import current_app, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from ..domain import audit, staff
+from ..extensions import db
+from ..forms import crip as CF
+from ..web import now_utc
+from . import auth, bp
+from .auth import require
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def signin():
+    from ..ratelimit import hit, keyed, retry_after
+    form = CF.SignInForm()
+    error = None
+    status = 200
+    if request.method == "POST" and form.validate():
+        email = form.email.data.strip().lower()
+        c = current_app.config
+        if not hit("signin", c["RATELIMIT_SIGNIN_ADDRESS"]) or not hit("signin-account", c["RATELIMIT_SIGNIN_ACCOUNT"], keyed(email)):
+            response = make_response(render_template("crip/signin.html", form=form, limited=True), 429)
+            response.headers["Retry-After"] = str(retry_after("signin", c["RATELIMIT_SIGNIN_ADDRESS"]))
+            return response
+        result = staff.authenticate(db.session, email=email, password=form.password.data, now=now_utc())
+        if result.user is None:
+            audit.record(db.session, actor_id=None, action="signin_failed", detail=result.problem or "")
+            db.session.commit()
+            error = (_("This account is locked for a while after too many failed attempts. Try again later or ask an administrator.")
+                     if result.problem == "locked" else _("The e-mail address or the password is wrong."))
+            status = 400
+        else:
+            db.session.commit()
+            session.clear()
+            auth.start_session(result.user, result.crip_key, "password" if result.user.totp_enrolled else "enrol")
+            return redirect(url_for("crip.second_factor" if result.user.totp_enrolled else "crip.enrol"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("crip/signin.html", form=form, error=error), status
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+def second_factor():
+    user = auth.pending_user()
+    if user is None or not user.totp_enrolled:
+        return redirect(url_for("crip.signin"))
+    form = CF.CodeForm()
+    error = None
+    if request.method == "POST" and form.validate():
+        from ..ratelimit import hit, keyed
+        secret_key = current_app.config["SECRET_KEY"]
+        ok = hit("totp", current_app.config["RATELIMIT_SIGNIN_ACCOUNT"], keyed(str(user.id))) and (
+            staff.verify_totp(staff.decrypt_totp_secret(secret_key, user.totp_secret), form.code.data, now_utc())
+            or staff.use_recovery_code(secret_key, user, form.code.data))
+        if ok:
+            auth.promote()
+            audit.record(db.session, actor_id=user.id, action="signin")
+            db.session.commit()
+            return redirect(url_for("crip.index"))
+        user.failed_logins += 1
+        audit.record(db.session, actor_id=user.id, action="second_factor_failed")
+        db.session.commit()
+        error = _("This code is not valid. Codes change every 30 seconds.")
+    return render_template("crip/code.html", form=form, error=error), (400 if error else 200)
+
+
+@bp.route("/enrolement", methods=["GET", "POST"])
+def enrol():
+    user = auth.pending_user()
+    if user is None or user.totp_enrolled:
+        return redirect(url_for("crip.signin"))
+    secret_key = current_app.config["SECRET_KEY"]
+    secret = session.get("enrol_secret") or staff.new_totp_secret()
+    session["enrol_secret"] = secret
+    form = CF.EnrolForm()
+    error = None
+    if request.method == "POST" and form.validate():
+        if staff.verify_totp(secret, form.code.data, now_utc()):
+            user.totp_secret = staff.encrypt_totp_secret(secret_key, secret)
+            user.totp_enrolled = True
+            recovery = staff.new_recovery_codes(secret_key, user)
+            audit.record(db.session, actor_id=user.id, action="totp_enrolled")
+            db.session.commit()
+            session.pop("enrol_secret", None)
+            auth.promote()
+            return render_template("crip/recovery_codes.html", codes=recovery)
+        error = _("This code is not valid. Check the time on your phone and try again.")
+    import segno
+    uri = staff.provisioning_uri(secret, user.email, "CRIP " + user.departement)
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return render_template("crip/enrol.html", form=form, error=error, qr=qr, secret=secret), (400 if error else 200)
+
+
+@bp.post("/deconnexion")
+def signout():
+    user = auth.current_user()
+    if user:
+        audit.record(db.session, actor_id=user.id, action="signout")
+        db.session.commit()
+    session.clear()
+    return redirect(url_for("crip.signin"))
+
+
+@bp.post("/deconnexion-partout")
+@require()
+def signout_everywhere():
+    user = auth.current_user()
+    user.session_epoch += 1
+    audit.record(db.session, actor_id=user.id, action="signout_everywhere")
+    db.session.commit()
+    session.clear()
+    return redirect(url_for("crip.signin"))
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+@require()
+def password():
+    user = auth.current_user()
+    form = CF.PasswordChangeForm()
+    error = None
+    if request.method == "POST" and form.validate():
+        try:
+            staff.change_password(user, old_password=form.old.data, new_password=form.new.data,
+                                  crip_key=auth.crip_key())
+        except staff.StaffError:
+            error = _("The current password is wrong, or the new one is too short (12 characters at least).")
+        else:
+            audit.record(db.session, actor_id=user.id, action="password_changed")
+            db.session.commit()
+            session.clear()
+            return redirect(url_for("crip.signin"))
+    return render_template("crip/password.html", form=form, error=error), (400 if error else 200)
