@@ -120,7 +120,7 @@ def test_case_page_reads_every_answer_in_words(report_app, reporter, source):
         from .helpers import only_ip
         reference = only_ip(s).reference
     agent = _signed_in_agent(report_app)
-    page = agent.get(f"/crip/ip/{reference}")
+    page = agent.get(f"/crip/ip/{reference}?lang=en")
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     answers = body[body.index('<div id="answers">'):body.index('id="messages"')]
