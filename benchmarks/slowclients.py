@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import common
@@ -60,6 +61,7 @@ def slow_client(port: int, stop: threading.Event, sent: list, i: int):
 
 def visitors(port: int, seconds: float, threads: int = 4) -> dict:
     lat, failed = [], [0]
+    reasons = Counter()
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
 
@@ -69,27 +71,40 @@ def visitors(port: int, seconds: float, threads: int = 4) -> dict:
             path = PAGES[k % len(PAGES)]
             k += 1
             t = time.perf_counter()
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection(common.HOST, port, timeout=PATIENCE)
-                conn.request("GET", path, headers={"Accept-Language": "fr"})
-                r = conn.getresponse()
-                r.read()
-                ok = r.status == 200
-                if r.will_close:
-                    conn.close()
+            ok, why = False, None
+            for _attempt in (1, 2):   # as browsers do: a kept-alive connection closed meanwhile is retried once
+                reused = conn is not None
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection(common.HOST, port, timeout=PATIENCE)
+                    conn.request("GET", path, headers={"Accept-Language": "fr"})
+                    r = conn.getresponse()
+                    r.read()
+                    ok, why = r.status == 200, f"HTTP {r.status}"
+                    if r.will_close:
+                        conn.close()
+                        conn = None
+                    break
+                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+                    why = type(exc).__name__
+                    if conn is not None:
+                        conn.close()
                     conn = None
-            except (OSError, http.client.HTTPException):
-                ok = False
-                if conn is not None:
-                    conn.close()
-                conn = None
+                    if not reused:
+                        break
+                except (OSError, http.client.HTTPException) as exc:
+                    why = type(exc).__name__
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    break
             elapsed = time.perf_counter() - t
             with lock:
                 if ok:
                     lat.append(elapsed)
                 else:
                     failed[0] += 1
+                    reasons[why] += 1
                     lat.append(max(elapsed, PATIENCE))   # counted at the patience: no answer is not fast
         if conn is not None:
             conn.close()
@@ -100,7 +115,7 @@ def visitors(port: int, seconds: float, threads: int = 4) -> dict:
     for t in ts:
         t.join(seconds + PATIENCE + 10)
     answered = len(lat) - failed[0]
-    return {"requests": len(lat), "answered": answered, "failed": failed[0],
+    return {"requests": len(lat), "answered": answered, "failed": failed[0], "reasons": dict(reasons),
             "p50": percentile(lat, 50) * 1000, "p95": percentile(lat, 95) * 1000}
 
 
@@ -187,31 +202,35 @@ http {{
 
 def row(name, m):
     calm, slow = m["calm"], m["slow"]
+    why = ", ".join(f"{k} × {v}" for k, v in slow["reasons"].items())
     return (name, f"{calm['p50']:.0f} / {calm['p95']:.0f} ms", f"{slow['p50']:.0f} / {slow['p95']:.0f} ms",
-            f"{slow['answered']} of {slow['requests']}", slow["failed"])
+            f"{slow['answered']} of {slow['requests']}", f"{slow['failed']}{f' ({why})' if why else ''}")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="shorter measurements (8 s each)")
     ap.add_argument("--slow", type=int, default=20, help="slow clients (default 20)")
-    ap.add_argument("--seconds", type=float, help="measurement with slow clients, per set-up (default 15; 8 with --quick)")
+    ap.add_argument("--seconds", type=float, help="measurement with slow clients, per set-up (default 12; 8 with --quick)")
     args = ap.parse_args(argv)
-    seconds = args.seconds or (8.0 if args.quick else 15.0)
+    seconds = args.seconds or (8.0 if args.quick else 12.0)
     calm = 3.0
     results = {}
     with scratch_dir("bench-slow") as tmp, scratch_pg("bench_slow") as url:
         env = portal_env(tmp, url)
         prepare_portal_db(env)
         log(f"{args.slow} slow clients (1 byte/s bodies), 4 visitors, {seconds:.0f} s per set-up")
+        t_start = time.monotonic()
         with Gunicorn("wsgi:app", workers=3, env=env, name="slow-sync") as srv:
             sync_command = srv.command
             results["sync"] = measure(srv.port, args.slow, seconds, calm)
-            log("  sync workers:", row("", results["sync"]))
+            log("  sync workers:", row("", results["sync"]), f"at {time.monotonic() - t_start:.0f} s")
+        log(f"  sync server stopped at {time.monotonic() - t_start:.0f} s")
         with Gunicorn("wsgi:app", workers=3, env=env, name="slow-gthread", config=DEPLOY / "gunicorn.conf.py") as srv:
+            log(f"  shipped server up at {time.monotonic() - t_start:.0f} s")
             shipped_command = srv.command
             results["shipped"] = measure(srv.port, args.slow, seconds, calm)
-            log("  shipped gunicorn:", row("", results["shipped"]))
+            log("  shipped gunicorn:", row("", results["shipped"]), f"at {time.monotonic() - t_start:.0f} s")
             nginx_note = ""
             if Nginx.binary():
                 try:
