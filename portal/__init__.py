@@ -66,7 +66,8 @@ def _create_app(config, env) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").addFilter(_no_address)
 
-    app.config["PROFILES"] = load_profiles(app.config["PORTAL_DEPARTEMENTS"])
+    app.config["PROFILES"] = load_profiles(app.config["PORTAL_DEPARTEMENTS"],
+                                           production=app.config["ENV_NAME"] == "production")
     app.config["MULTI_DEPARTEMENT"] = len(app.config["PROFILES"]) > 1
 
     from .extensions import babel, csrf, db
