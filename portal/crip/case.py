@@ -4,10 +4,10 @@ from __future__ import annotations
 import io
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 
-from ..domain import blindindex, codes, intake, routing, sealing, workflow
+from ..domain import blindindex, codes, intake, questionnaire, routing, sealing, workflow
 from ..domain.priority import paris_date
 from ..extensions import db
 from ..forms import crip as CF
@@ -134,8 +134,10 @@ def _render_case(user, ip, *, failed=None, message_form=None, status=200):
     last_to_sender = next((m for m in earlier if m["direction"] == "to_sender"), None)
     _audit("view", target=ip.reference)
     db.session.commit()
+    # The answers: one summary (portal/domain/questionnaire.py), rendered by the macro in macros/summary.html.
+    sections = questionnaire.summary(dict(main, children=children), None, str(get_locale()))
     return render_template(
-        "crip/case.html", ip=ip, main=main, children=children, unread=unread, earlier=earlier,
+        "crip/case.html", ip=ip, sections=sections, main=main, children=children, unread=unread, earlier=earlier,
         messages=unread + earlier, history=history, links=links, files=files,
         groups=_transition_forms(ip, user, failed) if user.role in ("agent", "supervisor") else [],
         message_form=message_form or CF.StaffMessageForm(formdata=None), last_to_sender=last_to_sender,

@@ -21,9 +21,7 @@ def crip_server(tmp_path_factory, chromium_path):
     app = server.app
     from portal.domain import staff
     from portal.extensions import db
-    from tests.conftest import weaken_kdf
-    with app.app_context(), pytest.MonkeyPatch.context() as mp:
-        weaken_kdf(mp)      # as the tests will run: the account's key is wrapped the same cheap way
+    with app.app_context():
         user = staff.create_user(db.session, email="agent@crip.test", name="Agent Test", role="agent",
                                  departement="31", password=PASSWORD,
                                  crip_private_key=app.config["TEST_CRIP_KEYS"]["31"])
