@@ -11,28 +11,24 @@ No Flask here: the caller commits (and records the purge in the audit log).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..models import (
     Attachment, Draft, FollowUp, InformationPreoccupante as IP, IpCategory, IpChild, IpEvent,
-    IpLink, Message,
+    IpLink, Message, as_utc,
 )
 
 CLOSED_STATUSES = ("closed", "help", "signalement", "transferred", "linked")
 BATCH = 100
 
 
-def _utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
-
-
 def cutoff(now: datetime, retention_closed_days: int) -> datetime:
     if retention_closed_days is None or int(retention_closed_days) < 1:
         raise ValueError("retention_closed_days must be a positive number of days")
-    return _utc(now) - timedelta(days=int(retention_closed_days))
+    return as_utc(now) - timedelta(days=int(retention_closed_days))
 
 
 def due_for_purge(session: Session, now: datetime, retention_closed_days: int) -> list[int]:
