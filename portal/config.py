@@ -111,6 +111,9 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 60 * 1024 * 1024, 1024),
         "ATTACHMENT_MAX_FILES": _int(env, "ATTACHMENT_MAX_FILES", 5, 0),
         "ATTACHMENT_MAX_BYTES": _int(env, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, 1024),
+        # One file's inspection runs in a child process with at most this memory and time.
+        "ATTACHMENT_CHECK_MEMORY_MB": _int(env, "ATTACHMENT_CHECK_MEMORY_MB", 256, 64),
+        "ATTACHMENT_CHECK_SECONDS": _int(env, "ATTACHMENT_CHECK_SECONDS", 5, 1),
         "DRAFT_TTL_SECONDS": _int(env, "DRAFT_TTL_SECONDS", 2 * 3600, 60),
         "CONFIRMATION_TTL_SECONDS": _int(env, "CONFIRMATION_TTL_SECONDS", 30 * 60, 60),
         "FORM_MIN_SECONDS": _int(env, "FORM_MIN_SECONDS", 3, 0),
