@@ -6,6 +6,9 @@ from flask import render_template, request
 from ..extensions import cache
 from ..web import current_profile, layout_key, line_key
 from . import bp
+from .legal import legal_context
+
+bp.context_processor(legal_context)
 
 PAGES = {
     # endpoint: (path, template)
