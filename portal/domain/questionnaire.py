@@ -138,11 +138,11 @@ SINCE = vocab(
     ("days", N_("A few days")), ("weeks", N_("A few weeks")), ("months", N_("A few months")),
     ("year", N_("More than a year")), ("unknown", N_("I don't know")),
 )
-DANGER = vocab(("yes", N_("Yes")), ("no", N_("No")), ("unknown", N_("I don't know")))
+DANGER = vocab(("no", N_("No")), ("yes", N_("Yes")), ("unknown", N_("I don't know")))
 YOUNG_DANGER = vocab(
+    ("no", N_("No")),
     # Translators: familiar register (tu)
     ("yes", N_("Yes, I am in danger now")),
-    ("no", N_("No")),
     ("unknown", N_("I don't know")),
 )
 RELATIONS = vocab(
