@@ -618,7 +618,7 @@ class ReportFlow:
 
 # --- RESULTS.md --------------------------------------------------------------------------------------
 
-ORDER = ["summary", "pages", "render", "ratelimit", "send", "queue", "faults"]
+ORDER = ["summary", "pages", "render", "ratelimit", "send", "uploads", "queue", "faults"]
 HEADER = ("# Benchmark results\n\n"
           "Written by the scripts in `benchmarks/` (each replaces its own section; "
           "`python benchmarks/run_all.py --quick` runs them all). Ratios compare numbers measured "

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import common
 
-SCRIPTS = ["pages", "render", "ratelimit", "send", "queue", "faults"]
-TIMEOUT = {"pages": 600, "render": 600, "ratelimit": 900, "send": 1800, "queue": 1800, "faults": 2400}
+SCRIPTS = ["pages", "render", "ratelimit", "send", "uploads", "queue", "faults"]
+TIMEOUT = {"pages": 600, "render": 600, "ratelimit": 900, "send": 1800, "uploads": 600, "queue": 1800, "faults": 2400}
 
 
 def run(name: str, quick: bool) -> tuple[int, str, float]:
