@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import (
-    format_date, format_datetime, format_decimal, format_time, get_locale, gettext as _,
+    format_date, format_datetime, format_decimal, format_percent, format_time, get_locale,
+    gettext as _,
 )
 
 
@@ -40,6 +41,7 @@ def where_phrase(profile) -> str:
 
 def register(app):
     app.jinja_env.globals["where_phrase"] = where_phrase
+    app.jinja_env.filters["format_percent"] = lambda v: format_percent(v / 100, "#,##0.#%")
     app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.filters["figure_value"] = figure_value
     app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt) if d else ""
