@@ -24,6 +24,13 @@ def file_size(n: int) -> str:
     return _("%(n)s MB", n=format_decimal(round(n / (1024 * 1024), 1)))
 
 
+def paragraphs(text) -> list:
+    """What someone typed, as paragraphs of lines: their line breaks kept, no run of blank lines."""
+    from .domain.questionnaire import clean_text
+    cleaned = clean_text(text)
+    return [para.split("\n") for para in cleaned.split("\n\n")] if cleaned else []
+
+
 def where_phrase(profile) -> str:
     """"in <département>" as a whole phrase in the reader's language, to enter sentences such as
     "Worried about a child %(where)s?": the profile's own form for that language when it gives one
@@ -40,6 +47,7 @@ def where_phrase(profile) -> str:
 
 
 def register(app):
+    app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["where_phrase"] = where_phrase
     app.jinja_env.filters["format_percent"] = lambda v: format_percent(v / 100, "#,##0.#%")
     app.jinja_env.filters["file_size"] = file_size

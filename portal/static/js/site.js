@@ -28,3 +28,22 @@
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.focus(); }
 })();
+/* Conditional questions: shown in place when the answer they depend on is chosen. */
+(function () {
+  "use strict";
+  var blocks = document.querySelectorAll("[data-shown-when]");
+  Array.prototype.forEach.call(blocks, function (block) {
+    var rule = block.getAttribute("data-shown-when").split("=");
+    var form = block.closest("form");
+    if (!form) { return; }
+    function update() {
+      var chosen = form.querySelector("[name='" + rule[0] + "']:checked, select[name='" + rule[0] + "']");
+      var on = !!chosen && chosen.value === rule[1];
+      block.hidden = !on;
+      var seen = block.querySelector("input[name='revealed']");
+      if (seen) { seen.disabled = !on; }
+    }
+    form.addEventListener("change", function (ev) { if (ev.target.name === rule[0]) { update(); } });
+    update();
+  });
+})();
