@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app, g, request
 from sqlalchemy import delete, func, select, update
@@ -25,10 +25,6 @@ COOKIE = "ipdraft"
 def _now():
     from ..web import now_utc
     return now_utc()
-
-
-def _aware(dt):
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
 
 
 class TooManyFiles(Exception):
@@ -131,7 +127,7 @@ def load() -> DraftState | None:
         row = db.session.get(Draft, draft_id[:43])
         if row is not None:
             ttl = current_app.config["CONFIRMATION_TTL_SECONDS" if row.ip_id else "DRAFT_TTL_SECONDS"]
-            if _aware(row.updated_at) + timedelta(seconds=ttl) < _now():
+            if row.updated_at + timedelta(seconds=ttl) < _now():
                 db.session.delete(row)
                 db.session.commit()
             else:
