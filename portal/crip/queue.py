@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from ..domain import codes, queue, routing, sealing, workflow
+from ..domain import codes, queue, routing, sealing, transfer, workflow
 from ..domain.priority import AGE_BANDS, CATEGORIES, paris_date
 from ..extensions import db
 from ..models import InformationPreoccupante as IP, IpCategory, IpChild
@@ -81,6 +81,8 @@ def index():
         found = db.session.scalar(select(IP).where(IP.reference == ref, *_visible(user))) if ref else None
         if found:
             return redirect(url_for("crip.case", reference=found.reference))
+        if ref and transfer.stub_of(db.session, ref, user.departement) is not None:
+            return redirect(url_for("crip.transferred", reference=ref))
     after = queue.parse_cursor(request.args.get("after", "")) if request.args.get("after") else None
     rows, more = queue.page(db.session, cond, after)
     counts = queue.desk_counts(db.session, _visible(user), user_id=user.id, today=today)
