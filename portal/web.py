@@ -224,13 +224,9 @@ def list_messages(field) -> list[str]:
 
 
 def _translations():
-    """This request's catalog, looked up once (Flask-Babel looks it up again on every message)."""
-    ctx = g._get_current_object()
-    tr = getattr(ctx, "_portal_translations", None)
-    if tr is None:
-        from flask_babel import get_translations
-        tr = ctx._portal_translations = get_translations()
-    return tr
+    """This request's catalog (see extensions.RequestCatalog)."""
+    from .extensions import babel
+    return babel.domain_instance.get_translations()
 
 
 def _install_gettext(app):
