@@ -646,7 +646,7 @@ class ReportFlow:
 
 # --- RESULTS.md --------------------------------------------------------------------------------------
 
-ORDER = ["summary", "pages", "render", "ratelimit", "send", "queue", "faults", "pgfaults", "redisfaults", "slowclients"]
+ORDER = ["summary", "pages", "render", "ratelimit", "send", "uploads", "queue", "faults", "pgfaults", "redisfaults", "slowclients"]
 HEADER = ("# Benchmark results\n\n"
           "Written by the scripts in `benchmarks/` (each replaces its own section; "
           "`python benchmarks/run_all.py --quick` runs them all). Ratios compare numbers measured "
