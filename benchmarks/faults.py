@@ -142,11 +142,15 @@ class CheckingBrowser(Browser):
         super().__init__(port, timeout=60)
         self.seen, self.lock, self.examples = seen, lock, examples
 
+    timeline: list = []   # (start, seconds, status or None), shared by every browser of the run
+
     def request(self, method, path, fields=None):
+        t0 = time.monotonic()
         try:
             r = super().request(method, path, fields)
         except common.Retryable as exc:
             resp = getattr(exc, "response", None)
+            self.timeline.append((t0, time.monotonic() - t0, resp.status if resp is not None else None))
             if resp is not None and resp.status == 503:
                 self._check_503(method, path, fields, resp.text)
             elif resp is not None:
@@ -154,6 +158,7 @@ class CheckingBrowser(Browser):
             else:
                 self._note("connection error")
             raise
+        self.timeline.append((t0, time.monotonic() - t0, r.status))
         self._note(f"HTTP {r.status}")
         if r.status >= 500:
             with self.lock:
@@ -194,9 +199,10 @@ def main_postgres(args):
     if not ThrowawayPostgres.available():
         log("PostgreSQL server binaries (initdb, pg_ctl) not found: nothing measured")
         return 1
-    n_cycles = args.cycles or (4 if args.quick else 8)
+    n_cycles = args.cycles or (4 if args.quick else 6)
     clients = args.clients or 16
-    up, down = 4.0, 3.0
+    up, down, freeze = 4.0, 3.0, 15.0
+    CheckingBrowser.timeline = []
     seen, examples, confirmations, failures, stats = Counter(), [], [], [], Counter()
     lock = threading.Lock()
     with scratch_dir("bench-pgfaults") as tmp, ThrowawayPostgres() as pg:
@@ -234,23 +240,38 @@ def main_postgres(args):
                 t.start()
             cycler(pg, threading.Event(), up, down, cycles, n_cycles)
             time.sleep(up)
+            # then frozen (SIGSTOP: connections stay open, nothing answers) for longer than the timeouts
+            freeze_at = time.monotonic()
+            pg.freeze()
+            time.sleep(freeze)
+            pg.thaw()
+            freeze_end = time.monotonic()
+            time.sleep(up)
             stop.set()            # browsers finish the flow they are in
             for t in threads:
                 t.join(120)
             elapsed = time.perf_counter() - t0
             command = srv.command
+            worker_timeouts = srv.log_text().count("WORKER TIMEOUT")
         result = check(env, confirmations)
+    frozen = [(d, st) for start, d, st in CheckingBrowser.timeline if freeze_at <= start < freeze_end]
+    frozen_503 = sum(1 for _d, st in frozen if st == 503)
+    frozen_max = max((d for d, _st in frozen), default=0.0)
     with_numbers, without = seen["503 with the numbers"], seen["503 WITHOUT the numbers"]
     posts_kept, posts_lost = (seen["503 to a typed POST, every value given back"],
                               seen["503 to a typed POST, values LOST"])
     n500 = sum(v for k, v in seen.items() if k.startswith("HTTP 5") and k != "HTTP 503")
     ok = (n500 == 0 and without == 0 and posts_lost == 0 and not failures and result["matched"] == len(confirmations)
           and result["stored"] == len(confirmations) and result["duplicates"] == 0 and result["orphans"] == 0
-          and result["unconfirmed"] == 0 and not result["missing"] and not result["wrong_code"])
+          and result["unconfirmed"] == 0 and not result["missing"] and not result["wrong_code"]
+          and worker_timeouts == 0 and frozen_max < 15)
     statuses = ", ".join(f"{k[5:]} × {v}" for k, v in sorted(seen.items()) if k.startswith("HTTP "))
     rows = [
         ("stop/start cycles (PostgreSQL stopped with `pg_ctl stop -m fast`)",
          f"{len(cycles)} (down {statistics.mean(cycles):.1f} s on average)" if cycles else "0"),
+        (f"then frozen (SIGSTOP) for {freeze:.0f} s: requests started meanwhile / answered 503 / longest wait",
+         f"{len(frozen)} / {frozen_503} / {frozen_max:.1f} s"),
+        ("gunicorn worker timeouts (workers killed mid-request)", worker_timeouts),
         ("requests (statuses)", f"{stats['requests']} ({statuses})"),
         ("connection errors", seen["connection error"]),
         ("HTTP 500 or other 5xx than 503", n500),
@@ -265,7 +286,7 @@ def main_postgres(args):
     ]
     body = "\n".join([
         f"`{command}` on a throw-away PostgreSQL cluster (initdb/pg_ctl, own port) stopped and started in cycles "
-        f"({up:.0f} s up, {down:.0f} s stopped) while {clients} browsers send IPs through the public path of the "
+        f"({up:.0f} s up, {down:.0f} s stopped), then frozen for {freeze:.0f} s, while {clients} browsers send IPs through the public path of the "
         "form; a browser sends the same request again after a 503 (the page gives back what it carried).",
         "",
         common.table(["", "count"], rows),
@@ -403,7 +424,7 @@ def main(argv=None):
     ap.add_argument("--clients", type=int, help="override the number of concurrent browsers")
     ap.add_argument("--postgres", action="store_true",
                     help="stop and start a throw-away PostgreSQL in cycles instead of killing workers")
-    ap.add_argument("--cycles", type=int, help="with --postgres: stop/start cycles (default 8; 4 with --quick)")
+    ap.add_argument("--cycles", type=int, help="with --postgres: stop/start cycles (default 6; 4 with --quick)")
     ap.add_argument("--redis", action="store_true",
                     help="stop a throw-away Redis for 15 s under load and time the limits' return to it")
     args = ap.parse_args(argv)
