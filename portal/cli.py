@@ -37,6 +37,9 @@ def register(app):
     @app.cli.command("seed-demo")
     def seed_demo():
         """Create the demo data (idempotent): a CRIP key pair per served département."""
+        if current_app.config["ENV_NAME"] == "production":
+            _fail("seed-demo refuses to run with PORTAL_ENV=production: it writes CRIP private keys in clear "
+                  "and creates accounts with known passwords")
         _migrate()
         from .domain import keys
         created = []

@@ -22,7 +22,7 @@ def accounts():
     return render_template("crip/accounts.html", users=users)
 
 
-@bp.post("/comptes/<int:user_id>/desactiver")
+@bp.post("/comptes/<id:user_id>/desactiver")
 @require("admin")
 def deactivate(user_id):
     admin = auth.current_user()

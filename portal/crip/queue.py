@@ -1,7 +1,7 @@
 """The queue: filters, keyset pages, counts, search by reference."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import and_, func, or_, select
 
 from ..domain import codes, queue, workflow
@@ -61,7 +61,9 @@ def index():
         found = db.session.scalar(select(IP).where(IP.reference == ref, *_visible(user))) if ref else None
         if found:
             return redirect(url_for("crip.case", reference=found.reference))
-    after = queue.parse_cursor(request.args.get("after", "")) if request.args.get("after") else None
+    after = queue.parse_cursor(request.args["after"]) if request.args.get("after") else None
+    if request.args.get("after") and after is None:
+        abort(404)   # a malformed or out-of-range cursor names no page
     rows, more = queue.page(db.session, cond, after)
     # Only open IPs are counted (served by ix_ips_status): decided ones grow without end.
     counts = dict(db.session.execute(

@@ -51,10 +51,11 @@ def second_factor():
     error = None
     if request.method == "POST" and form.validate():
         from ..ratelimit import hit, keyed
-        secret_key = current_app.config["SECRET_KEY"]
+        crip_secret, legacy = current_app.config["CRIP_SECRET_KEY"], current_app.config["SECRET_KEY"]
         ok = hit("totp", current_app.config["RATELIMIT_SIGNIN_ACCOUNT"], keyed(str(user.id))) and (
-            staff.verify_totp(staff.decrypt_totp_secret(secret_key, user.totp_secret), form.code.data, now_utc())
-            or staff.use_recovery_code(secret_key, user, form.code.data))
+            staff.accept_totp(db.session, user, staff.open_totp_secret(user, crip_secret, legacy),
+                              form.code.data, now_utc())
+            or staff.use_recovery_code(crip_secret, user, form.code.data, legacy))
         if ok:
             auth.promote()
             audit.record(db.session, actor_id=user.id, action="signin")
@@ -72,13 +73,15 @@ def enrol():
     user = auth.pending_user()
     if user is None or user.totp_enrolled:
         return redirect(url_for("crip.signin"))
-    secret_key = current_app.config["SECRET_KEY"]
+    secret_key = current_app.config["CRIP_SECRET_KEY"]
     secret = session.get("enrol_secret") or staff.new_totp_secret()
     session["enrol_secret"] = secret
     form = CF.EnrolForm()
     error = None
     if request.method == "POST" and form.validate():
-        if staff.verify_totp(secret, form.code.data, now_utc()):
+        step = staff.totp_step(secret, form.code.data, now_utc())
+        if step is not None:
+            user.totp_last_step = step   # the code that proved the enrolment is spent
             user.totp_secret = staff.encrypt_totp_secret(secret_key, secret)
             user.totp_enrolled = True
             recovery = staff.new_recovery_codes(secret_key, user)
