@@ -72,7 +72,6 @@ class InProcess:
             sealing.KDF_OPSLIMIT, sealing.KDF_MEMLIMIT = saved
 
     def _submit(self, n, deadline, intake, db):
-        deadlines = {"evaluation_days": 92, "evaluation_days_under_2": 30, "evaluation_days_urgent": 15}
         done = 0
         with self.app.app_context():
             session = db.session
@@ -84,7 +83,7 @@ class InProcess:
                 intake.submit(session, answers=ANSWERS, files=[], received_by="31", served=served,
                               crip_key=self.key, secret_key=self.app.config["SECRET_KEY"],
                               submission_token=secrets.token_urlsafe(24), language="fr", probably_automated=False,
-                              now=datetime.now(timezone.utc), deadlines=deadlines)
+                              now=datetime.now(timezone.utc))
                 session.commit()
                 done += 1
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0

@@ -11,7 +11,7 @@ Table of contents
   crip/              blueprint: the CRIP back office (can be served apart)
   forms/             Flask-WTF form classes
   web.py             what every page shares: headers, errors, template globals, URL of the département
-  cli.py             flask --app portal init-db | seed-demo | crip-keys init
+  cli/               flask --app portal init-db | seed-demo | crip … (one module per command group)
 """
 from __future__ import annotations
 
@@ -48,6 +48,17 @@ def create_app(config: dict | None = None, env=None) -> Flask:
     return _create_app(config, env)
 
 
+def _require_catalogs(directory) -> None:
+    """Refuse to serve without the compiled catalogs: the site would speak English to everyone, silently."""
+    from .i18n import CODES
+    missing = [code for code in CODES if not (directory / code / "LC_MESSAGES" / "messages.mo").is_file()]
+    if missing:
+        raise ConfigError(
+            f"the translation catalogs are not compiled (no messages.mo for {', '.join(missing)} in {directory}); "
+            "in a checkout run `pybabel compile -d portal/translations`, or install the wheel built by "
+            "`pip wheel --no-deps .`, which compiles them")
+
+
 def _create_app(config, env) -> Flask:
     settings = config_module.from_env(env, config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
@@ -63,6 +74,7 @@ def _create_app(config, env) -> Flask:
     from .paths import TRANSLATIONS
     from . import ratelimit, web
 
+    _require_catalogs(TRANSLATIONS)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -139,6 +139,10 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "AUDIT_KEY": _audit_key(env, crip_secret),
         "AUDIT_ANCHOR_PATH": env.get("AUDIT_ANCHOR_PATH") or str(instance / "audit-anchors.log"),
         "DATABASE_URL": database_url,
+        # PostgreSQL timeouts (seconds; 0 = none): a frozen database costs a request seconds, not a worker.
+        "DATABASE_CONNECT_TIMEOUT": _int(env, "DATABASE_CONNECT_TIMEOUT", 3, 0),
+        "DATABASE_STATEMENT_TIMEOUT": _int(env, "DATABASE_STATEMENT_TIMEOUT", 5, 0),
+        "DATABASE_POOL_TIMEOUT": _int(env, "DATABASE_POOL_TIMEOUT", 5, 1),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
         "PORTAL_DEPARTEMENTS": [d.strip().upper() for d in deps.split(",") if d.strip()] if deps else [],
         # Which audiences this process serves: "public", "crip" or "public,crip".
@@ -168,10 +172,6 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "RATELIMIT_SIGNIN_ACCOUNT": env.get("RATELIMIT_SIGNIN_ACCOUNT", "10 per 10 minutes"),
         "FOLLOWUP_LOCK_AFTER": _int(env, "FOLLOWUP_LOCK_AFTER", 5, 1),
         "FOLLOWUP_LOCK_SECONDS": _int(env, "FOLLOWUP_LOCK_SECONDS", 15 * 60, 1),
-        # Evaluation deadlines (CASF D226-2-4: 3 months, shorter by danger and age, under 2 especially).
-        "EVALUATION_DAYS": _int(env, "EVALUATION_DAYS", 92, 1),
-        "EVALUATION_DAYS_UNDER_2": _int(env, "EVALUATION_DAYS_UNDER_2", 30, 1),
-        "EVALUATION_DAYS_URGENT": _int(env, "EVALUATION_DAYS_URGENT", 15, 1),
         # Retention (CNIL référentiel; the durations are the département's to set).
         "RETENTION_CLOSED_DAYS": _int(env, "RETENTION_CLOSED_DAYS", 2 * 365, 1),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),

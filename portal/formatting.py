@@ -1,7 +1,9 @@
 """Numbers, dates and times for the reader's locale (Babel), as Jinja filters."""
 from __future__ import annotations
 
-from flask_babel import format_date, format_datetime, format_decimal, format_time, gettext as _
+from flask_babel import (
+    format_date, format_datetime, format_decimal, format_time, get_locale, gettext as _,
+)
 
 
 def figure_value(fig) -> str:
@@ -21,7 +23,23 @@ def file_size(n: int) -> str:
     return _("%(n)s MB", n=format_decimal(round(n / (1024 * 1024), 1)))
 
 
+def where_phrase(profile) -> str:
+    """"in <département>" as a whole phrase in the reader's language, to enter sentences such as
+    "Worried about a child %(where)s?": the profile's own form for that language when it gives one
+    (French always: "en Haute-Garonne", "dans le Jura"), else the catalog's translation of
+    "in %(departement)s" with the name as a proper noun. Never the French phrase in another
+    language."""
+    if profile is None:
+        return ""
+    locale = str(get_locale() or "fr")
+    phrase = profile.in_names.get(locale)
+    if phrase:
+        return phrase
+    return _("in %(departement)s", departement=profile.name)
+
+
 def register(app):
+    app.jinja_env.globals["where_phrase"] = where_phrase
     app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.filters["figure_value"] = figure_value
     app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt) if d else ""

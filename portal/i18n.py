@@ -26,8 +26,17 @@ def direction(code: str) -> str:
     return _DIR.get(code, "ltr")
 
 
+# Areas with their own rule (path prefix -> function returning a code), e.g. the back office, where
+# staff choose their language once in their account.
+AREA_SELECTORS: dict = {}
+
+
 def select_locale() -> str:
-    """Explicit choice (kept for the visit), then Accept-Language, then French."""
+    """An area's own rule if the path is in one; else the explicit choice (kept for the visit),
+    then Accept-Language, then French."""
+    for prefix, selector in AREA_SELECTORS.items():
+        if request.path == prefix or request.path.startswith(prefix + "/"):
+            return selector()
     chosen = request.args.get("lang")
     if chosen in CODES:
         session["lang"] = chosen

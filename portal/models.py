@@ -98,6 +98,10 @@ class InformationPreoccupante(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     signalement_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     transfer_to: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    # Blind indexes (HMAC with a key derived from the CRIP private key), computed when an agent opens
+    # the IP: the child's normalised name + birth date, and the weaker family name + commune.
+    child_index: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    family_hint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     children: Mapped[list[IpChild]] = relationship(
         back_populates="ip", cascade="all, delete-orphan", order_by="IpChild.position")
     categories: Mapped[list[IpCategory]] = relationship(
@@ -112,6 +116,8 @@ class InformationPreoccupante(Base):
         Index("ix_ips_queue", "received_by", "urgency", "received_at", "id"),
         Index("ix_ips_status", "received_by", "status"),
         Index("ix_ips_received", "received_by", "received_at"),
+        Index("ix_ips_child_index", "received_by", "child_index"),
+        Index("ix_ips_family_hint", "received_by", "family_hint"),
     )
 
 
@@ -152,6 +158,8 @@ class FollowUp(Base):
     ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), unique=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     kdf_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    # How the key pair is derived from the code (sealing.FOLLOWUP_KDFS); rows made before 0005 say argon2id.
+    kdf: Mapped[str] = mapped_column(String(16), default="blake2b", server_default="argon2id")
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -199,6 +207,9 @@ class StaffUser(Base):
     last_queue_view_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)   # back office language
+    # Set while the password is a one-time enrolment secret given by a key holder.
+    password_must_change: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class StaffSession(Base):

@@ -170,6 +170,9 @@ def render_error(status: int, **extra):
         500: _("Something went wrong on our side"),
         503: _("The service is temporarily unavailable"),
     }
+    if "crip" in current_app.blueprints and (request.path == "/crip" or request.path.startswith("/crip/")):
+        g.back_office = True     # the back office's own error page: no public header, footer or quick exit
+        return render_template("crip/error.html", status=status, title=titles.get(status, titles[500]), **extra), status
     return render_template("error.html", status=status, title=titles.get(status, titles[500]), **extra), status
 
 
@@ -211,7 +214,9 @@ def init_app(app):
     @app.errorhandler(429)
     def _too_many(exc):
         """A refusal must cost far less than a page: a small page without the site's layout,
-        rendered once per language and département."""
+        rendered once per language and département (the back office shows its own page)."""
+        if "crip" in app.blueprints and request.path.startswith("/crip/"):
+            return render_error(429)
         locale = str(get_locale() or i18n.DEFAULT)
         profile = current_profile()
         key = (locale, profile.code if profile else None)
@@ -241,7 +246,8 @@ def init_app(app):
         from sqlalchemy.exc import OperationalError, DBAPIError
         if isinstance(exc, (OperationalError, DBAPIError)):
             log.error("database unavailable: %s", type(exc).__name__)
-            return render_error(503)
+            from .outage import render_unavailable
+            return render_unavailable(render_error)
         log.exception("unexpected error on %s %s", request.method, request.url_rule)
         return render_error(500)
 

@@ -1,4 +1,4 @@
-"""The operations commands (portal/cli_ops.py) through Flask's CLI runner."""
+"""The operations commands (portal/cli/: audit, purge, outbox, stats) through Flask's CLI runner."""
 import csv
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -14,10 +14,6 @@ _n = [0]
 
 
 def runner_for(app):
-    """Register the commands unless portal.cli already does."""
-    if "audit" not in app.cli.commands:
-        from portal.cli_ops import register
-        register(app)
     return app.test_cli_runner()
 
 

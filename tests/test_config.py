@@ -50,18 +50,16 @@ def test_sqlite_database_lives_in_the_instance_folder(tmp_path):
     assert cfg["DATABASE_URL"] == f"sqlite:///{tmp_path / 'instance' / 'portal.db'}"
 
 
-def test_evaluation_deadlines_default_to_the_law():
+def test_evaluation_deadlines_are_not_settings_but_the_departement_profile():
     cfg = from_env({"SECRET_KEY": LONG_KEY})
-    assert cfg["EVALUATION_DAYS"] == 92
-    assert cfg["EVALUATION_DAYS_UNDER_2"] == 30
-    assert cfg["EVALUATION_DAYS_URGENT"] == 15
+    assert not any(k.startswith("EVALUATION_DAYS") for k in cfg)
 
 
 def test_integer_settings_are_read_from_the_environment(tmp_path):
-    cfg = from_env(env_for(tmp_path, MAIL_PORT="2525", ATTACHMENT_MAX_FILES="0", EVALUATION_DAYS="60"))
+    cfg = from_env(env_for(tmp_path, MAIL_PORT="2525", ATTACHMENT_MAX_FILES="0", DRAFT_TTL_SECONDS="600"))
     assert cfg["MAIL_PORT"] == 2525
     assert cfg["ATTACHMENT_MAX_FILES"] == 0
-    assert cfg["EVALUATION_DAYS"] == 60
+    assert cfg["DRAFT_TTL_SECONDS"] == 600
 
 
 def test_empty_integer_variable_means_default(tmp_path):
@@ -96,7 +94,7 @@ def test_database_url_error_does_not_echo_the_password(tmp_path):
 # Malformed numbers and booleans ----------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["MAIL_PORT", "TRUSTED_PROXIES", "ATTACHMENT_MAX_BYTES", "DRAFT_TTL_SECONDS",
-                                  "EVALUATION_DAYS", "FOLLOWUP_LOCK_AFTER"])
+                                  "STAFF_IDLE_TIMEOUT", "FOLLOWUP_LOCK_AFTER"])
 def test_bad_integer_names_the_variable(tmp_path, name):
     with pytest.raises(ConfigError) as exc:
         from_env(env_for(tmp_path, **{name: "ten"}))

@@ -24,7 +24,8 @@ def _html_attrs(body: str):
 @pytest.mark.parametrize("lang", CODES)
 def test_public_pages_in_every_locale(app, lang):
     c = app.test_client()
-    paths = ["/"] + [path for path, _t in PAGES.values()] + ["/signaler/", "/signaler/suivi", "/crip/connexion"]
+    paths = ["/"] + [path for path, _t in PAGES.values()] + ["/signaler/", "/signaler/suivi"]
+    # (the back office is not a public page: staff choose their language in their account, tests/crip)
     for i, path in enumerate(paths):
         r = c.get(path + (f"?lang={lang}" if i == 0 else ""))
         assert r.status_code == 200, path
@@ -108,3 +109,35 @@ def test_wtforms_messages_are_translated(app):
     body = r.data.decode()
     assert r.status_code == 400
     assert "Field cannot be longer" not in body and "Not a valid integer" not in body
+
+
+def test_missing_catalogs_refuse_to_start(tmp_path, monkeypatch):
+    """Without the compiled catalogs the site would speak English to everyone: it refuses to start."""
+    import shutil
+
+    from portal import ConfigError, paths
+    from tests.conftest import base_config
+    partial = tmp_path / "translations"
+    shutil.copytree(paths.TRANSLATIONS, partial)
+    (partial / "ar" / "LC_MESSAGES" / "messages.mo").unlink()
+    (partial / "ps" / "LC_MESSAGES" / "messages.mo").unlink()
+    monkeypatch.setattr(paths, "TRANSLATIONS", partial)
+    from portal import create_app
+    with pytest.raises(ConfigError, match=r"not compiled \(no messages.mo for ar, ps in "):
+        create_app(base_config(tmp_path), env={})
+
+
+def test_missing_catalogs_stop_the_command_line_with_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+    code = ("import pathlib, sys; import portal.paths as p; p.TRANSLATIONS = pathlib.Path(sys.argv.pop(1)); "
+            "from flask.cli import main; main()")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PORTAL_DEPARTEMENTS", "SECRET_KEY")}
+    env["PORTAL_INSTANCE_PATH"] = str(tmp_path)
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "none"), "--app", "portal", "init-db"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    errors = [line for line in r.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith("Error: the translation catalogs are not compiled"), r.stderr
+    assert "Traceback" not in r.stderr

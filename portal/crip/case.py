@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..domain import codes, intake, sealing, workflow
+from ..domain.priority import paris_date
 from ..extensions import db
 from ..forms import crip as CF
 from ..models import Attachment, CripKey, InformationPreoccupante as IP, IpEvent, IpLink, StaffUser
@@ -64,7 +65,7 @@ def case(reference):
     return render_template("crip/case.html", ip=ip, main=main, children=children, messages=messages,
                            history=history, links=links, files=files, form=form,
                            message_form=CF.StaffMessageForm(formdata=None), last_to_sender=last_to_sender,
-                           today=now_utc().date(), error=request.args.get("erreur"))
+                           today=paris_date(now_utc()), error=request.args.get("erreur"))
 
 
 @bp.post("/ip/<reference>/statut")

@@ -1,14 +1,31 @@
 """What every back-office view shares: no caching, labels of statuses, the audit helper, visibility."""
 from __future__ import annotations
 
-from flask import abort, g
+from flask import abort, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import i18n
 from ..domain import audit, codes
 from ..extensions import db
 from ..models import InformationPreoccupante as IP
-from . import auth, bp
+from ..web import profiles
+from . import auth, bp, labels
+
+
+def _staff_locale() -> str:
+    """Staff choose their language once, in their account; French by default. `?lang=` shows one
+    page in another language without changing the choice."""
+    chosen = request.args.get("lang")
+    if chosen in i18n.CODES:
+        return chosen
+    user = auth.current_user()
+    if user is not None and user.language in i18n.CODES:
+        return user.language
+    return i18n.DEFAULT
+
+
+i18n.AREA_SELECTORS["/crip"] = _staff_locale
 
 
 @bp.before_request
@@ -18,18 +35,17 @@ def _private():
 
 
 def _status_label(code):
-    return {
-        "new": _("New"), "analysis": _("In analysis"), "more_info": _("More information asked"),
-        "evaluation": _("Evaluation under way"), "closed": _("Closed without further action"),
-        "help": _("Administrative help proposed"), "signalement": _("Signalement to the procureur"),
-        "transferred": _("Transferred to another département"), "linked": _("Linked to an existing IP"),
-    }.get(code, code)
+    return labels.label(labels.STATUS, code)
 
 
 @bp.app_context_processor
 def _crip_globals():
-    return {"status_label": _status_label, "transition_error": _transition_error,
-            "staff_user": auth.current_user() if g.get("back_office") else None}
+    if not g.get("back_office"):
+        return {"staff_user": None}
+    user = auth.current_user()
+    return {"status_label": _status_label, "transition_error": _transition_error, "staff_user": user,
+            "staff_profile": profiles().get(user.departement) if user else None, "labels": labels,
+            "label": labels.label}
 
 
 def _transition_error(code):

@@ -5,7 +5,7 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import and_, func, or_, select
 
 from ..domain import codes, queue, workflow
-from ..domain.priority import AGE_BANDS, CATEGORIES
+from ..domain.priority import AGE_BANDS, CATEGORIES, paris_date
 from ..extensions import db
 from ..models import InformationPreoccupante as IP, IpCategory
 from ..web import now_utc, profiles
@@ -38,7 +38,7 @@ def _filters(args, user):
     if f["age"] in AGE_BANDS:
         cond.append(IP.youngest_age_band == f["age"])
     if f["overdue"]:
-        cond.append(and_(IP.status.in_(workflow.OPEN), IP.evaluation_due < now_utc().date()))
+        cond.append(and_(IP.status.in_(workflow.OPEN), IP.evaluation_due < paris_date(now_utc())))
     if f["transfer"]:
         cond.append(IP.routing_status == "transfer")
     if f["automated"] == "1":
@@ -79,6 +79,6 @@ def index():
     next_cursor = queue.cursor_of(rows[-1]) if more and rows else None
     profile = profiles().get(user.departement)
     return render_template("crip/queue.html", rows=rows, counts=counts, f=f, next_cursor=next_cursor,
-                           new_since=new_since, since=since, today=now_utc().date(), crip_profile=profile,
+                           new_since=new_since, since=since, today=paris_date(now_utc()), crip_profile=profile,
                            categories=CATEGORIES, age_bands=AGE_BANDS, search=search,
                            not_found=bool(search))

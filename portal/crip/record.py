@@ -49,9 +49,7 @@ def record():
                 db.session, answers=answers, files=[], received_by=user.departement, served=profiles(),
                 crip_key=keys.active_key(db.session, user.departement), secret_key=cfg["SECRET_KEY"],
                 submission_token=None, language=str(get_locale()),
-                probably_automated=False, now=now_utc(), channel=head.channel.data,
-                deadlines={"evaluation_days": cfg["EVALUATION_DAYS"], "evaluation_days_under_2": cfg["EVALUATION_DAYS_UNDER_2"],
-                           "evaluation_days_urgent": cfg["EVALUATION_DAYS_URGENT"]})
+                probably_automated=False, now=now_utc(), channel=head.channel.data)
             ip = db.session.get(IP, receipt.ip_id)
             ip.taken_by_id = user.id
             _audit("recorded", target=receipt.reference, detail=head.channel.data)

@@ -13,12 +13,25 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 
+from ..domain.priority import Deadlines
+
 HERE = Path(__file__).resolve().parent
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CODE = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _SLOT = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$")
 _PHONE = re.compile(r"^[0-9 +]{3,20}$")
+NATIONAL_NUMBERS = ("119", "17", "112", "114", "15", "18", "115", "3919")
+
+# The Département's own deadlines (profile table `[deadlines]`): no decree sets these numbers.
+# The law sets only the 3 months of the evaluation (CASF D226-2-4, décret n° 2016-1476), "reduced
+# according to the danger and the child's age, in particular under 2".
+DEADLINE_DEFAULTS = {
+    "under_2_days": 30,            # evaluation of a child under 2 (calendar days)
+    "urgent_days": 15,             # evaluation when the danger is immediate (calendar days)
+    "analysis_working_days": 1,    # first analysis by the CRIP (working days)
+}
+_DEADLINE_LIMITS = {"under_2_days": (1, 92), "urgent_days": (1, 92), "analysis_working_days": (1, 20)}
 
 
 class ProfileError(ValueError):
@@ -29,10 +42,14 @@ class ProfileError(ValueError):
         super().__init__(f"{Path(path).name}: field '{field_name}': {problem}")
 
 
+PHONE_ROLES = ("crip", "ase", "other")
+
+
 @dataclass(frozen=True)
 class Phone:
     number: str
     label: str          # English msgid, translated at display
+    role: str = "other"  # "crip": the IP cell's own line; "ase": the child welfare service; "other"
     free: bool = False
     hours: dict = field(default_factory=dict)   # day -> [(time, time)], empty when unknown
     outside_hours: str = ""                     # "119" when calls are transferred to the 119
@@ -64,6 +81,8 @@ class Territory:
     arrondissements: tuple = ()   # INSEE arrondissement codes it covers
     postcodes: tuple = ()         # postcodes it covers (alternative to arrondissements)
     default: bool = False
+    source: str = ""              # where the Département publishes this organisation; without
+                                  # one the territory is internal (routing, back office) only
 
 
 @dataclass(frozen=True)
@@ -81,10 +100,21 @@ class Profile:
     territories: tuple
     figures: tuple
     source_file: str
+    deadlines: Deadlines = Deadlines(**DEADLINE_DEFAULTS)
+    in_names: dict = field(default_factory=dict)   # locale -> "in <name>" phrase ("fr" = in_name)
 
     @property
     def crip_phone(self):
-        return self.phones[0] if self.phones else None
+        """The IP cell's own line, or None: never the 119 nor another service's line."""
+        for p in self.phones:
+            if p.role == "crip":
+                return p
+        return None
+
+    @property
+    def public_territories(self) -> tuple:
+        """The territories the profile sources; the others are never shown to the public."""
+        return tuple(t for t in self.territories if t.source)
 
     def default_territory(self):
         for t in self.territories:
@@ -137,6 +167,25 @@ def _hours(raw, path, where):
     return hours
 
 
+def _deadlines(raw, path) -> Deadlines:
+    """The `[deadlines]` table: each key optional (DEADLINE_DEFAULTS), whole days in range."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ProfileError(path, "deadlines", "must be a table")
+    unknown = sorted(set(raw) - set(DEADLINE_DEFAULTS))
+    if unknown:
+        raise ProfileError(path, f"deadlines.{unknown[0]}", f"unknown setting (use {', '.join(DEADLINE_DEFAULTS)})")
+    values = dict(DEADLINE_DEFAULTS)
+    for key, (low, high) in _DEADLINE_LIMITS.items():
+        if key in raw:
+            value = _need(raw, key, path, int, where="deadlines.")
+            if not low <= value <= high:
+                raise ProfileError(path, f"deadlines.{key}", f"must be between {low} and {high}, got {value}")
+            values[key] = value
+    return Deadlines(**values)
+
+
 def parse_profile(path: Path) -> Profile:
     path = Path(path)
     try:
@@ -154,22 +203,28 @@ def parse_profile(path: Path) -> Profile:
     if not _COLOR.match(color):
         raise ProfileError(path, "accent_color", f"{color!r} is not a #rrggbb colour")
     phones = []
-    raw_phones = _need(data, "phones", path, list)
-    if not raw_phones:
-        raise ProfileError(path, "phones", "needs at least one phone line")
+    raw_phones = _need(data, "phones", path, list)     # may be empty: no line of its own
     for i, p in enumerate(raw_phones):
         where = f"phones[{i}]."
         if not isinstance(p, dict):
             raise ProfileError(path, f"phones[{i}]", "must be a table")
         number = _need(p, "number", path, where=where)
+        if number.replace(" ", "") in NATIONAL_NUMBERS:
+            raise ProfileError(path, where + "number",
+                               f"{number!r} is a national number, shown on every page by the site "
+                               "itself: list only the Département's own lines")
         if not _PHONE.match(number):
             raise ProfileError(path, where + "number", f"{number!r} is not a phone number")
+        role = _need(p, "role", path, where=where)
+        if role not in PHONE_ROLES:
+            raise ProfileError(path, where + "role", f"{role!r} must be one of {', '.join(PHONE_ROLES)}")
         outside = _need(p, "outside_hours", path, optional=True, where=where) or ""
         if outside not in ("", "119"):
             raise ProfileError(path, where + "outside_hours", "must be \"119\" or absent")
         phones.append(Phone(
             number=number,
             label=_need(p, "label", path, where=where),
+            role=role,
             free=bool(_need(p, "free", path, bool, optional=True, where=where)),
             hours=_hours(p.get("hours"), path, where + "hours"),
             outside_hours=outside,
@@ -193,7 +248,10 @@ def parse_profile(path: Path) -> Profile:
             arrondissements=tuple(str(a) for a in arr),
             postcodes=tuple(pcs),
             default=bool(_need(t, "default", path, bool, optional=True, where=where)),
+            source=_need(t, "source", path, optional=True, where=where) or "",
         ))
+    if sum(p.role == "crip" for p in phones) > 1:
+        raise ProfileError(path, "phones", "only one line can be the IP cell's own (role = \"crip\")")
     if len({t.code for t in territories}) != len(territories):
         raise ProfileError(path, "territories", "territory codes must be unique")
     figures = []
@@ -215,10 +273,21 @@ def parse_profile(path: Path) -> Profile:
             unit=unit,
             as_of=_need(f, "as_of", path, optional=True, where=where) or "",
         ))
+    in_name = _need(data, "in_name", path)
+    in_names = {}
+    raw_names = _need(data, "in_names", path, dict, optional=True) or {}
+    for locale, phrase in raw_names.items():
+        if not isinstance(phrase, str) or not phrase.strip():
+            raise ProfileError(path, f"in_names.{locale}", "must be a non-empty phrase")
+        if not re.fullmatch(r"[a-z]{2,3}", locale):
+            raise ProfileError(path, f"in_names.{locale}", "must be keyed by a language code")
+        in_names[locale] = phrase
+    in_names["fr"] = in_name
     return Profile(
         code=code,
         name=_need(data, "name", path),
-        in_name=_need(data, "in_name", path),
+        in_name=in_name,
+        in_names=in_names,
         council=_need(data, "council", path),
         ip_cell=_need(data, "ip_cell", path),
         accent_color=color,
@@ -229,6 +298,7 @@ def parse_profile(path: Path) -> Profile:
         territories=tuple(territories),
         figures=tuple(figures),
         source_file=path.name,
+        deadlines=_deadlines(data.get("deadlines"), path),
     )
 
 

@@ -57,21 +57,22 @@ def _unique_reference(session: Session) -> str:
 
 def submit(session: Session, *, answers: dict, files: list, received_by: str, served: dict,
            crip_key, secret_key: str, submission_token: str | None, language: str,
-           probably_automated: bool, now: datetime, deadlines: dict | None = None,
-           channel: str = "online") -> Receipt:
+           probably_automated: bool, now: datetime, channel: str = "online") -> Receipt:
     """Add the IP and everything that belongs to it to `session` (flushed, not committed).
 
     `files`: CheckedFile-like objects (name, mime, data). `crip_key`: the CripKey row of the
     receiving département. The caller commits; on any error it rolls back and nothing is stored.
+    Dates (ages, due dates) are Paris dates; the deadlines are the CRIP's (its profile's `[deadlines]`).
     """
-    today = now.date()
+    today = priority.paris_date(now)
     children = answers.get("children") or [{}]
     ages = [child_age(c, today) for c in children]
     categories = sorted(set(answers.get("concern", {}).get("categories", [])) & set(priority.CATEGORIES))
     danger_now = answers.get("concern", {}).get("danger_now") == "yes"
     source_type = answers.get("source_type", "public")
     prio = priority.assess(danger_now=danger_now, categories=categories, ages=ages,
-                           source_type=source_type, received=today, **(deadlines or {}))
+                           source_type=source_type, received=today, departement=received_by,
+                           deadlines=served[received_by].deadlines)
     where = _route_of(answers, served)
     known = [a for a in ages if a is not None]
     sender = answers.get("sender", {})
@@ -116,8 +117,9 @@ def submit(session: Session, *, answers: dict, files: list, received_by: str, se
         ip.attachments.append(Attachment(mime=f.mime, size=len(f.data), sealed=sealing.seal_bytes(pk, blob)))
     code = codes.new_followup_code()
     salt = nacl.utils.random(KDF_SALT_BYTES)
-    _sk, followup_pk = sealing.derive_keypair(code, salt)
-    ip.followup = FollowUp(code_hash=codes.code_hash(secret_key, code), kdf_salt=salt, public_key=followup_pk)
+    _sk, followup_pk = sealing.derive_keypair(code, salt, sealing.FOLLOWUP_KDF)
+    ip.followup = FollowUp(code_hash=codes.code_hash(secret_key, code), kdf_salt=salt, public_key=followup_pk,
+                           kdf=sealing.FOLLOWUP_KDF)
     session.add(ip)
     session.flush()
     return Receipt(ip.id, ip.reference, code)
@@ -172,7 +174,7 @@ def check_followup(session: Session, *, reference: str, code: str, secret_key: s
     fu.failed_attempts = 0
     fu.locked_until = None
     fu.last_seen_at = now
-    sk, pk = sealing.derive_keypair(norm, fu.kdf_salt)
+    sk, pk = sealing.derive_keypair(norm, fu.kdf_salt, fu.kdf or sealing.FOLLOWUP_KDF_ARGON2ID)
     if pk != fu.public_key:
         return None
     session.flush()

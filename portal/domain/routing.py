@@ -87,23 +87,38 @@ class _Table:
         self.arrondissements = raw.get("arrondissements", {})
         self.aliases = raw.get("aliases", {})
         self._search = None
+        self._fuzzy = None
         self._lock = threading.Lock()
 
     def search_index(self):
         """(sorted keys, communes in the same order, [(word key, commune)] sorted) built once."""
         with self._lock:
             if self._search is None:
-                rows = sorted(((_key(c.name), c) for c in self.communes.values()),
-                              key=lambda kc: (kc[0], _sort_key(kc[1])))
-                words = []
+                rows, words = [], []
                 for c in self.communes.values():
                     parts = _words(c.name)
+                    order = (" ".join(parts), c.name, c.insee)
+                    rows.append(("".join(parts), order, c))
                     for i in range(1, len(parts)):
-                        words.append(("".join(parts[i:]), c))
-                words.sort(key=lambda kc: (kc[0], _sort_key(kc[1])))
-                self._search = ([k for k, _ in rows], [c for _, c in rows],
-                                [k for k, _ in words], [c for _, c in words])
+                        words.append(("".join(parts[i:]), order, c))
+                rows.sort(key=lambda r: r[:2])
+                words.sort(key=lambda r: r[:2])
+                self._search = ([k for k, _, _ in rows], [c for _, _, c in rows],
+                                [k for k, _, _ in words], [c for _, _, c in words])
             return self._search
+
+    def fuzzy_index(self):
+        """(distinct name keys, {key: communes}, {folded département name: code}) built once, for
+        the typo-tolerant search."""
+        keys, communes, _words_keys, _word_communes = self.search_index()
+        with self._lock:
+            if self._fuzzy is None:
+                by_key: dict = {}
+                for k, c in zip(keys, communes):      # already in name order
+                    by_key.setdefault(k, []).append(c)
+                deps = {_key(name): code for code, name in self.departements.items()}
+                self._fuzzy = (list(by_key), by_key, deps)
+            return self._fuzzy
 
 
 _table: _Table | None = None
@@ -185,11 +200,12 @@ def commune_by_insee(code) -> Commune | None:
     return commune
 
 
-def search_communes(text, limit: int = 20) -> list[Commune]:
+def search_communes(text, limit: int = 20, *, fuzzy: bool = True) -> list[Commune]:
     """Communes whose name starts with text, ignoring case, accents, hyphens, spaces and
     apostrophes ("saint gaudens" finds Saint-Gaudens). Exact names come first, then the other
     prefix matches in name order; if there is room left, names with a later word starting with
-    text ("gaudens" finds Saint-Gaudens)."""
+    text ("gaudens" finds Saint-Gaudens). When nothing matches so (and `fuzzy`): names within a
+    few typing mistakes of text ("Tolouse" finds Toulouse, "Grenobel" Grenoble), closest first."""
     if not isinstance(text, str) or limit <= 0:
         return []
     key = _key(text)
@@ -210,7 +226,95 @@ def search_communes(text, limit: int = 20) -> list[Commune]:
             seen.add(c.insee)
             found.append(c)
         i += 1
+    if fuzzy and not found and len(key) >= FUZZY_MIN_LENGTH:
+        for c in _fuzzy_communes(key, limit):
+            if len(found) >= limit:
+                break
+            if c.insee not in seen:
+                seen.add(c.insee)
+                found.append(c)
     return found
+
+
+FUZZY_MIN_LENGTH = 4     # shorter keys match too many names to be a useful guess
+FUZZY_CUTOFF = 80        # rapidfuzz ratio (0-100): one or two typing mistakes in a name
+
+
+def _fuzzy_communes(key: str, limit: int) -> list[Commune]:
+    from rapidfuzz import fuzz, process
+    keys, by_key, _deps = _load().fuzzy_index()
+    matches = process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF,
+                              limit=limit)
+    matches.sort(key=lambda m: (-m[1], m[0]))
+    out = []
+    for name_key, _score, _index in matches:
+        out.extend(by_key[name_key])
+    return out[:limit]
+
+
+def departement_exact(text) -> str | None:
+    """The département whose code ("31", "2a", "975") or name (accents, case, hyphens ignored)
+    is text; None otherwise."""
+    if not isinstance(text, str):
+        return None
+    table = _load()
+    code = "".join(text.split()).upper()
+    if code in table.departements:
+        return code
+    key = _key(text)
+    return table.fuzzy_index()[2].get(key) if key else None
+
+
+def departements_like(text, limit: int = 3) -> list[str]:
+    """Codes of the départements whose name is within a typing mistake of text
+    ("Haute-Garone" -> ["31"]), closest first."""
+    key = _key(text) if isinstance(text, str) else ""
+    if len(key) < FUZZY_MIN_LENGTH:
+        return []
+    from rapidfuzz import fuzz, process
+    deps = _load().fuzzy_index()[2]
+    best = process.extract(key, list(deps), scorer=fuzz.ratio, score_cutoff=85, limit=limit)
+    return [deps[k] for k, _s, _i in sorted(best, key=lambda m: (-m[1], m[0]))]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a free-text answer to "where does the child live?" designates."""
+    postcode: str | None            # set when the text was a postcode
+    communes: tuple                 # communes of the postcode, or found by name
+    departement: str | None         # a département named exactly (code or name)
+    similar_departements: tuple     # départements whose name is close to the text
+    key: str = ""                   # the text, folded as names are compared
+
+    @property
+    def exact_communes(self) -> tuple:
+        """The communes of the postcode, or those whose name is exactly the text."""
+        if self.postcode:
+            return self.communes
+        return tuple(c for c in self.communes if _key(c.name) == self.key)
+
+
+def lookup(text, limit: int = 20) -> Lookup:
+    """Read a postcode, a département (code or name) or a commune name (typos tolerated)."""
+    text = text if isinstance(text, str) else ""
+    pc = normalize_postcode(text)
+    if pc:
+        return Lookup(pc, tuple(communes_for_postcode(pc)), None, ())
+    dep = departement_exact(text)
+    if dep is not None and "".join(text.split()).upper() == dep:
+        return Lookup(None, (), dep, ())       # a bare code: no commune search
+    communes = search_communes(text, limit)
+    similar = () if dep else tuple(departements_like(text))
+    return Lookup(None, tuple(communes), dep, similar, _key(text))
+
+
+# Overseas collectivities (and the uninhabited TAAF and Clipperton): child protection there follows
+# their own rules, not the CASF procedure of the départements.
+OWN_RULES = frozenset({"975", "977", "978", "984", "986", "987", "988", "989"})
+
+
+def has_own_rules(departement: str | None) -> bool:
+    return departement in OWN_RULES
 
 
 def departement_name(code) -> str | None:

@@ -50,3 +50,8 @@ class StaffIntakeForm(BaseForm):
         ("public", _l("A member of the public or of the family")), ("professional", _l("A professional")),
         ("young", _l("A young person about themselves or a friend"))],
         validators=[InputRequired(_l("Choose who the sender is."))])
+
+
+class LanguageForm(BaseForm):
+    language = SelectField(_l("Language of the back office"), choices=[],
+                           validators=[InputRequired(_l("Choose a language."))])

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, render_template, request
 
-from ..domain import routing
-from ..web import current_profile, profiles
+from ..web import current_profile
 from . import bp
 
 PAGES = {
@@ -64,61 +63,7 @@ for _endpoint, (_path, _template) in PAGES.items():
     bp.add_url_rule(_path, _endpoint, _page(_template), methods=["GET"])
 
 
-DEP_COOKIE = "dep"
+from .chooser import register_root  # noqa: E402  (called by the app factory)
 
 
-def fold(text: str) -> str:
-    import unicodedata
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return " ".join(text.replace("-", " ").replace("'", " ").split())
-
-
-def _find_departements(query: str):
-    """Served départements matching a name, a number or a postcode."""
-    q = fold(query)
-    if not q:
-        return []
-    found = []
-    pc = routing.normalize_postcode(query)
-    pc_deps = {c.departement for c in routing.communes_for_postcode(pc)} if pc else set()
-    for code, p in profiles().items():
-        if q == code.lower() or q in fold(p.name) or code in pc_deps:
-            found.append(p)
-    return found
-
-
-def register_root(app):
-    """With several départements, / asks which one; with one, / is its home page."""
-    if not app.config["MULTI_DEPARTEMENT"]:
-        app.add_url_rule("/choisir", "choose_departement", lambda: redirect(url_for("public.home")))
-        return
-
-    @app.get("/")
-    def choose_departement():
-        query = request.args.get("q", "").strip()[:100]
-        chosen = request.cookies.get(DEP_COOKIE, "")
-        if not query and not request.args.get("change") and chosen in profiles():
-            return redirect(url_for("public.home", dep=chosen))
-        results = _find_departements(query) if query else None
-        if results is not None and len(results) == 1:
-            response = redirect(url_for("public.home", dep=results[0].code))
-            response.set_cookie(DEP_COOKIE, results[0].code, max_age=180 * 24 * 3600,
-                                httponly=True, samesite="Lax", secure=current_app.config["HTTPS"])
-            return response
-        return render_template("public/choose.html", query=query, results=results,
-                               all_profiles=sorted(profiles().values(), key=lambda p: p.code))
-
-    @app.get("/<dep>/choisir")
-    def remember_departement(dep):
-        dep = dep.upper()
-        if dep not in profiles():
-            from flask import abort
-            abort(404)
-        response = redirect(url_for("public.home", dep=dep))
-        response.set_cookie(DEP_COOKIE, dep, max_age=180 * 24 * 3600, httponly=True, samesite="Lax",
-                            secure=current_app.config["HTTPS"])
-        return response
-
-
-__all__ = ["bp", "current_profile"]
+__all__ = ["bp", "current_profile", "register_root"]

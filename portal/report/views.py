@@ -487,7 +487,7 @@ def _commit_send(state, automated: bool):
             session_, answers=_answers(state.data), files=files, received_by=profile.code,
             served=profiles(), crip_key=crip_key, secret_key=current_app.config["SECRET_KEY"],
             submission_token=state.row.submission_token, language=str(get_locale()),
-            probably_automated=automated, now=now_utc(), deadlines=_deadlines())
+            probably_automated=automated, now=now_utc())
         _notify_if_urgent(session_, receipt.ip_id, profile.code)
         state.row.ip_id = receipt.ip_id
         state.row.confirmation = sealing.encrypt_json(state.key, {
@@ -533,12 +533,6 @@ def _safe_files(state):
         return state.files()
     except Exception:
         return []
-
-
-def _deadlines():
-    c = current_app.config
-    return {"evaluation_days": c["EVALUATION_DAYS"], "evaluation_days_under_2": c["EVALUATION_DAYS_UNDER_2"],
-            "evaluation_days_urgent": c["EVALUATION_DAYS_URGENT"]}
 
 
 def _answers(data) -> dict:

@@ -39,7 +39,6 @@ def test_the_four_shipped_profiles_load(shipped):
     for code, p in shipped.items():
         assert p.code == code
         assert p.source_file == f"{code}.toml"
-        assert p.phones, code
         assert p.territories, code
 
 
@@ -54,6 +53,7 @@ def test_haute_garonne(shipped):
     assert p.in_name == "en Haute-Garonne"
     assert len(p.phones) == 1
     line = p.crip_phone
+    assert line is p.phones[0] and line.role == "crip"
     assert line.number == "0 800 31 08 08"
     assert line.tel == "+33800310808"
     assert line.free is True
@@ -80,6 +80,8 @@ def test_jura(shipped):
     assert p.ip_cell == "Jura Enfance à protéger"
     assert [ph.number for ph in p.phones] == ["03 84 87 41 83"]
     ase = p.phones[0]
+    assert ase.role == "ase"
+    assert p.crip_phone is None            # the ASE line is not the IP cell's line
     assert ase.tel == "+33384874183"
     assert ase.free is False
     assert ase.has_hours is False          # the seed gives none: not invented
@@ -100,12 +102,12 @@ def test_jura(shipped):
 
 
 @pytest.mark.parametrize("code, name", [("38", "Isère"), ("44", "Loire-Atlantique")])
-def test_profiles_without_a_departement_number_give_the_119(shipped, code, name):
+def test_profiles_without_a_departement_number_list_no_line(shipped, code, name):
     p = shipped[code]
     assert p.name == name
-    assert [ph.number for ph in p.phones] == ["119"]
-    assert p.crip_phone.free is True
-    assert p.crip_phone.hours == ALWAYS
+    # The seed gives no number: none is invented, and the national 119 is not the CRIP's line.
+    assert p.phones == ()
+    assert p.crip_phone is None
     # Isère's seed has no figure; Loire-Atlantique's two numbers have no year: none is shown.
     assert p.figures == ()
 
@@ -115,6 +117,9 @@ def test_shipped_profile_invariants(shipped, code):
     p = shipped[code]
     assert p.website.startswith("https://")
     assert p.in_name.endswith(p.name)
+    assert p.in_names["fr"] == p.in_name
+    # No demo profile sources its territories: none is shown to the public.
+    assert p.public_territories == ()
     assert sum(t.default for t in p.territories) == 1
     assert p.default_territory().default
     assert len({t.code for t in p.territories}) == len(p.territories)
@@ -153,6 +158,7 @@ website = "https://example.org"
 PHONE = '''
 [[phones]]
 label = "CRIP line"
+role = "crip"
 number = "0 800 00 00 00"
 free = true
 [phones.hours]
@@ -347,9 +353,9 @@ def test_no_phones_key(tmp_path):
 
 
 def test_empty_phone_list(tmp_path):
-    err = broken(tmp_path, HEAD + "phones = []\n" + TERRITORIES + FIGURE)
-    assert err.field == "phones"
-    assert "at least one" in err.problem
+    # Stated explicitly: the Département has no line of its own to publish (the site shows the 119).
+    p = parse_profile(write(tmp_path, HEAD + "phones = []\n" + TERRITORIES + FIGURE))
+    assert p.phones == () and p.crip_phone is None
 
 
 def test_phone_without_number(tmp_path):
@@ -425,3 +431,78 @@ def test_create_app_with_bad_portal_departements_from_env_raises(tmp_path):
     env = dict(_env(tmp_path), PORTAL_DEPARTEMENTS="31,75", DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
     with pytest.raises(ProfileError, match="75"):
         create_app(env=env)
+
+
+# The Département's deadlines ([deadlines]) -------------------------------------------------------
+
+def test_deadlines_default_when_the_table_is_absent(tmp_path):
+    from portal.departements import DEADLINE_DEFAULTS
+    p = parse_profile(write(tmp_path, VALID))
+    assert (p.deadlines.under_2_days, p.deadlines.urgent_days, p.deadlines.analysis_working_days) == (30, 15, 1)
+    assert DEADLINE_DEFAULTS == {"under_2_days": 30, "urgent_days": 15, "analysis_working_days": 1}
+
+
+def test_deadlines_read_from_the_profile(tmp_path):
+    p = parse_profile(write(tmp_path, VALID + "\n[deadlines]\nunder_2_days = 21\nanalysis_working_days = 2\n"))
+    assert (p.deadlines.under_2_days, p.deadlines.urgent_days, p.deadlines.analysis_working_days) == (21, 15, 2)
+
+
+@pytest.mark.parametrize("line, field", [
+    ("under_2_days = 0", "deadlines.under_2_days"),
+    ("urgent_days = 93", "deadlines.urgent_days"),
+    ('analysis_working_days = "1"', "deadlines.analysis_working_days"),
+    ("evaluation_days = 92", "deadlines.evaluation_days"),
+])
+def test_bad_deadline_names_the_field(tmp_path, line, field):
+    err = broken(tmp_path, VALID + f"\n[deadlines]\n{line}\n")
+    assert err.field == field
+
+
+@pytest.mark.parametrize("code", ["31", "38", "39", "44"])
+def test_shipped_profiles_state_their_deadlines(shipped, code):
+    import tomllib
+    from portal.departements import HERE
+    raw = tomllib.loads((HERE / f"{code}.toml").read_text(encoding="utf-8"))
+    assert set(raw["deadlines"]) == {"under_2_days", "urgent_days", "analysis_working_days"}
+    assert shipped[code].deadlines.analysis_working_days == raw["deadlines"]["analysis_working_days"]
+
+
+# Phone roles, national numbers, territories shown to the public, the "in <name>" phrases --------
+
+def test_a_phone_must_say_whose_line_it_is(tmp_path):
+    err = broken(tmp_path, VALID.replace('role = "crip"\n', ""))
+    assert err.field == "phones[0].role" and "missing" in err.problem
+    err = broken(tmp_path, VALID.replace('role = "crip"', 'role = "hotline"'))
+    assert err.field == "phones[0].role"
+
+
+@pytest.mark.parametrize("number", ["119", "1 19", "17", "112", "114", "15"])
+def test_a_national_number_is_not_a_departement_line(tmp_path, number):
+    err = broken(tmp_path, VALID.replace('"0 800 00 00 00"', f'"{number}"'))
+    assert err.field == "phones[0].number"
+    assert "national number" in err.problem
+
+
+def test_only_one_line_is_the_cells_own(tmp_path):
+    err = broken(tmp_path, VALID + PHONE.replace("0 800 00 00 00", "05 00 00 00 00"))
+    assert err.field == "phones"
+
+
+def test_an_ase_line_is_not_the_crip_line(tmp_path):
+    p = parse_profile(write(tmp_path, VALID.replace('role = "crip"', 'role = "ase"')))
+    assert p.crip_phone is None and p.phones[0].role == "ase"
+
+
+def test_only_sourced_territories_are_public(tmp_path):
+    text = VALID.replace('name = "South"', 'name = "South"\nsource = "Département, carte des MDS 2025"')
+    p = parse_profile(write(tmp_path, text))
+    assert [t.code for t in p.public_territories] == ["south"]
+    assert p.public_territories[0].source == "Département, carte des MDS 2025"
+    assert parse_profile(write(tmp_path, VALID)).public_territories == ()
+
+
+def test_in_names(tmp_path):
+    p = parse_profile(write(tmp_path, VALID + '\n[in_names]\npt = "no Testshire"\n'))
+    assert p.in_names == {"pt": "no Testshire", "fr": "en Testshire"}
+    err = broken(tmp_path, VALID + '\n[in_names]\npt = ""\n')
+    assert err.field == "in_names.pt"

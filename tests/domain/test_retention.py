@@ -111,9 +111,6 @@ def test_purge_works_in_batches_and_reports_progress(app):
 
 
 def _cli(app):
-    if "purge" not in app.cli.commands:
-        from portal.cli_ops import register
-        register(app)
     return app.test_cli_runner()
 
 

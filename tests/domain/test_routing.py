@@ -235,3 +235,45 @@ def test_data_file_is_rebuilt_identically():
     table, version = script.build(package)
     assert script.encode(table) == (ROOT / "portal" / "data" / "communes.json.gz").read_bytes()
     assert version == (ROOT / "portal" / "data" / "communes.VERSION").read_text(encoding="utf-8")
+
+
+# --- typo-tolerant search and free-text look-up (the département chooser) -----------------------
+
+@pytest.mark.parametrize("typo, insee", [("Tolouse", "31555"), ("Grenobel", "38185"),
+                                         ("Lons le Saulnier", "39300"), ("Mrseille", "13055")])
+def test_search_tolerates_a_typing_mistake(typo, insee):
+    assert search_communes(typo)[0].insee == insee
+
+
+def test_fuzzy_only_when_nothing_matches_exactly_or_by_prefix():
+    assert [c.name for c in search_communes("Ecouché")] == ["Écouché-les-Vallées"]
+    assert search_communes("Tolouse", fuzzy=False) == []
+    assert search_communes("zzzzqx") == []
+
+
+def test_departement_exact_and_like():
+    assert routing.departement_exact("31") == "31"
+    assert routing.departement_exact("2a") == "2A"
+    assert routing.departement_exact("isere") == "38"
+    assert routing.departement_exact("Côtes d'Armor") == "22"
+    assert routing.departement_exact("Toulouse") is None
+    assert routing.departements_like("Haute-Garone")[0] == "31"
+    assert routing.departements_like("ab") == []
+
+
+def test_lookup():
+    shared = routing.lookup("01 590")
+    assert shared.postcode == "01590"
+    assert {(c.name, c.departement) for c in shared.communes} == {
+        ("Dortan", "01"), ("Chancia", "39"), ("Lavancia-Epercy", "39")}
+    assert routing.lookup("975").departement == "975" and routing.lookup("975").communes == ()
+    stnaz = routing.lookup("Saint Nazaire")
+    assert [c.departement for c in stnaz.exact_communes] == ["30", "44", "66"]
+    assert routing.lookup("Jura").departement == "39"
+
+
+def test_overseas_collectivities_have_their_own_rules():
+    for code in ("975", "977", "978", "986", "987", "988"):
+        assert routing.has_own_rules(code), code
+    for code in ("971", "972", "973", "974", "976", "31", None):
+        assert not routing.has_own_rules(code), code

@@ -5,6 +5,7 @@ import math
 import re
 
 import pytest
+from nacl.public import PrivateKey
 
 from portal.domain import codes, sealing
 from portal.domain.sealing import SealError
@@ -289,3 +290,27 @@ def test_active_key_none_for_unknown_departement(app):
     from portal.extensions import db
     with app.app_context():
         assert keys.active_key(db.session, "75") is None
+
+
+# Follow-up KDF: keyed BLAKE2b for new follow-ups, argon2id still understood ----------------------
+
+def test_followup_kdf_is_fast_blake2b_by_default():
+    code = "ABCD1234EFGH5678JKMN"
+    assert sealing.FOLLOWUP_KDF == sealing.FOLLOWUP_KDF_BLAKE2B
+    assert sealing.derive_keypair(code, SALT) == sealing.derive_keypair(code, SALT, sealing.FOLLOWUP_KDF_BLAKE2B)
+    import time
+    start = time.perf_counter()
+    for _ in range(200):
+        sealing.derive_keypair(code, SALT)
+    assert (time.perf_counter() - start) / 200 < 0.005     # microseconds, not argon2id's ~70 ms
+
+
+def test_followup_kdfs_give_different_keys_and_old_ones_still_derive():
+    code = "ABCD1234EFGH5678JKMN"
+    fast = sealing.derive_keypair(code, SALT, sealing.FOLLOWUP_KDF_BLAKE2B)
+    old = sealing.derive_keypair(code, SALT, sealing.FOLLOWUP_KDF_ARGON2ID)
+    assert fast != old
+    seed = sealing._kdf(code, SALT)                       # exactly what follow-ups before 0005 used
+    assert old == (seed, bytes(PrivateKey(seed).public_key))
+    with pytest.raises(ValueError):
+        sealing.derive_keypair(code, SALT, "md5")

@@ -212,3 +212,38 @@ def test_a_copied_session_cookie_is_dead_after_signout(reporter, sent):
     reporter.client.set_cookie("session", copied)
     response = reporter.get("/suivi/messages")
     assert response.status_code == 302 and response.headers["Location"].endswith("/signaler/suivi")
+
+
+def test_a_followup_made_with_the_old_argon2id_scheme_still_opens(report_app, reporter, sent):
+    """Follow-ups made before revision 0005 were derived with argon2id: after the migration they say
+    so (server default), and their code still opens the messages sealed to their key."""
+    from alembic import command
+
+    from portal.migrate import alembic_config
+    from sqlalchemy import text
+
+    conf = sent
+    engine = report_app.extensions["portal_engine"]
+    with db_session(report_app) as s:
+        fu = s.query(FollowUp).one()
+        assert fu.kdf == sealing.FOLLOWUP_KDF_BLAKE2B
+        # Rewrite it as the old code made it: an argon2id key pair, and the schema before 0005.
+        _sk, old_pk = sealing.derive_keypair(conf.code, fu.kdf_salt, sealing.FOLLOWUP_KDF_ARGON2ID)
+        fu.public_key = old_pk
+        s.commit()
+    _post_crip_message(report_app, "Message sealed to the old key")
+    cfg = alembic_config(str(engine.url.render_as_string(hide_password=False)))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0004")
+    with engine.connect() as connection:
+        assert "kdf" not in [r[1] for r in connection.execute(text("PRAGMA table_info(followups)"))]
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+    with db_session(report_app) as s:
+        assert s.query(FollowUp).one().kdf == sealing.FOLLOWUP_KDF_ARGON2ID
+
+    page = _signin(reporter, conf.reference, conf.code)
+    assert page.status == 200
+    assert "Message sealed to the old key" in page.text

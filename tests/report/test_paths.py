@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from portal.domain import codes, intake, sealing
+from portal.domain.priority import paris_date
 from portal.domain.routing import communes_for_postcode
 from portal.models import FollowUp, InformationPreoccupante
 
@@ -170,7 +171,8 @@ def test_child_under_2_is_high_urgency(report_app, send_report):
         ip = only_ip(s)
         assert ip.urgency == 2 and "under_2" in ip.urgency_reasons.split(",")
         assert ip.youngest_age_band == "0-1"
-        assert ip.evaluation_due - ip.received_at.date() == timedelta(days=report_app.config["EVALUATION_DAYS_UNDER_2"])
+        days = report_app.config["PROFILES"][ip.received_by].deadlines.under_2_days
+        assert ip.evaluation_due - paris_date(ip.received_at) == timedelta(days=days)
 
 
 def test_danger_now_shows_the_emergency_page_then_continues(report_app, reporter):
@@ -188,7 +190,8 @@ def test_danger_now_shows_the_emergency_page_then_continues(report_app, reporter
         ip = only_ip(s)
         assert ip.urgency == 1 and ip.danger_now is True
         assert ip.urgency_reasons.split(",")[0] == "danger_now"
-        assert ip.evaluation_due - ip.received_at.date() == timedelta(days=report_app.config["EVALUATION_DAYS_URGENT"])
+        days = report_app.config["PROFILES"][ip.received_by].deadlines.urgent_days
+        assert ip.evaluation_due - paris_date(ip.received_at) == timedelta(days=days)
 
 
 # --- languages -----------------------------------------------------------------------------------
