@@ -59,12 +59,18 @@ def _require_catalogs(directory) -> None:
             "`pip wheel --no-deps .`, which compiles them")
 
 
+def _configure_logging(level: str) -> None:
+    """LOG_LEVEL for the portal's own lines; Alembic's plugin and migration chatter only at DEBUG."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").addFilter(_no_address)
+    logging.getLogger("alembic").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+
+
 def _create_app(config, env) -> Flask:
     settings = config_module.from_env(env, config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("werkzeug").addFilter(_no_address)
+    _configure_logging(app.config["LOG_LEVEL"])
 
     app.config["PROFILES"] = load_profiles(app.config["PORTAL_DEPARTEMENTS"])
     app.config["MULTI_DEPARTEMENT"] = len(app.config["PROFILES"]) > 1

@@ -108,6 +108,16 @@ def _audit_key(env, crip_secret: str | None) -> str | None:
     return hashlib.blake2b(crip_secret.encode(), digest_size=32, person=b"portal-audit-key").hexdigest()
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(env) -> str:
+    raw = (env.get("LOG_LEVEL") or "INFO").strip().upper()
+    if raw not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {env.get('LOG_LEVEL')!r}")
+    return raw
+
+
 def from_env(env=None, overrides: dict | None = None) -> dict:
     """Build the settings from an environment mapping (os.environ by default); `overrides`
     (used by tests and embedding code) win, and settings derived from them follow them."""
@@ -155,6 +165,9 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 60 * 1024 * 1024, 1024),
         "ATTACHMENT_MAX_FILES": _int(env, "ATTACHMENT_MAX_FILES", 5, 0),
         "ATTACHMENT_MAX_BYTES": _int(env, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, 1024),
+        # One file's inspection runs in a child process with at most this memory and time.
+        "ATTACHMENT_CHECK_MEMORY_MB": _int(env, "ATTACHMENT_CHECK_MEMORY_MB", 256, 64),
+        "ATTACHMENT_CHECK_SECONDS": _int(env, "ATTACHMENT_CHECK_SECONDS", 5, 1),
         "DRAFT_TTL_SECONDS": _int(env, "DRAFT_TTL_SECONDS", 2 * 3600, 60),
         "CONFIRMATION_TTL_SECONDS": _int(env, "CONFIRMATION_TTL_SECONDS", 30 * 60, 60),
         "FORM_MIN_SECONDS": _int(env, "FORM_MIN_SECONDS", 3, 0),
@@ -177,6 +190,11 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env, "MAIL_PORT", 25, 1),
         "MAIL_FROM": env.get("MAIL_FROM", "no-reply@localhost"),
+        "MAIL_USE_TLS": _bool(env, "MAIL_USE_TLS", False),     # STARTTLS before authenticating
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
+        "LOG_LEVEL": _log_level(env),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

@@ -54,7 +54,10 @@ class DraftFile(Base):
     __tablename__ = "draft_files"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
-    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    # The content, encrypted with the draft key; loaded only when asked for (one file at a time).
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # {"name", "mime"} encrypted with the draft key (since 0006; before, they led the content).
+    meta: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     draft: Mapped[Draft] = relationship(back_populates="files")

@@ -269,3 +269,60 @@ def test_audit_key_is_a_setting_or_derived_from_the_back_office_secret(tmp_path)
     derived = from_env(env_for(tmp_path))["AUDIT_KEY"]
     assert derived and CRIP_KEY not in derived and LONG_KEY not in derived
     assert from_env(env_for(tmp_path, AUDIT_KEY="a" * 40))["AUDIT_KEY"] == "a" * 40
+
+
+def test_authenticated_smtp_comes_from_the_environment(tmp_path, monkeypatch):
+    cfg = from_env(env_for(tmp_path, MAIL_SERVER="smtp.example.org", MAIL_PORT="587", MAIL_USE_TLS="true",
+                           MAIL_USERNAME="crip31", MAIL_PASSWORD="s3cret"))
+    assert (cfg["MAIL_USE_TLS"], cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"]) == (True, "crip31", "s3cret")
+    defaults = from_env(env_for(tmp_path))
+    assert (defaults["MAIL_USE_TLS"], defaults["MAIL_USERNAME"], defaults["MAIL_PASSWORD"]) == (False, "", "")
+    # and the outbox command uses them
+    from portal.cli import outbox as outbox_cli
+    from portal.domain import outbox
+    seen = {}
+    monkeypatch.setattr(outbox, "smtp_sender", lambda *args, **kwargs: seen.update(args=args, **kwargs))
+    from flask import Flask
+    app = Flask(__name__)
+    app.config.update(cfg)
+    with app.app_context():
+        _sender, via = outbox_cli._sender()
+    assert via == "SMTP smtp.example.org"
+    assert seen == {"args": ("smtp.example.org", 587, "no-reply@localhost"), "starttls": True,
+                    "username": "crip31", "password": "s3cret"}
+
+
+def test_log_level(tmp_path):
+    assert from_env(env_for(tmp_path))["LOG_LEVEL"] == "INFO"
+    assert from_env(env_for(tmp_path, LOG_LEVEL="debug"))["LOG_LEVEL"] == "DEBUG"
+    with pytest.raises(ConfigError, match="LOG_LEVEL must be one of"):
+        from_env(env_for(tmp_path, LOG_LEVEL="chatty"))
+
+
+def test_every_setting_the_code_reads_is_documented():
+    """Each variable from_env reads has a row in the README's settings table."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    source = (root / "portal" / "config.py").read_text()
+    names = set(re.findall(r'env(?:\.get\(|, )"([A-Z_]+)"', source))
+    readme = (root / "README.md").read_text()
+    documented = set(re.findall(r"`([A-Z_]+)\*?`", readme))
+    missing = sorted(n for n in names if n not in documented and not any(
+        n.startswith(d) for d in documented if readme.count(f"`{d}*`")))
+    assert names and not missing, f"settings without a README row: {missing}"
+
+
+def test_migration_chatter_only_at_debug():
+    import logging
+
+    from portal import _configure_logging
+    alembic = logging.getLogger("alembic")
+    before = alembic.level
+    try:
+        _configure_logging("INFO")
+        assert not alembic.isEnabledFor(logging.INFO) and alembic.isEnabledFor(logging.WARNING)
+        _configure_logging("DEBUG")
+        assert alembic.isEnabledFor(logging.INFO)
+    finally:
+        alembic.setLevel(before)

@@ -1,15 +1,26 @@
-"""Attachment checks: the type comes from the content, never the name; image metadata is removed.
+"""Attachment checks: the type comes from the content, never the name; metadata and active content go.
 
-Accepted: PDF, JPEG, PNG, WebP, OpenDocument text, Word (.docx), plain text. Images are decoded
-and re-encoded without EXIF/GPS/XMP (after applying their orientation), which also rejects
-files that only pretend to be images.
+Accepted: PDF, JPEG, PNG, WebP, OpenDocument text, Word (.docx), plain text. Every file is
+inspected and cleaned by `inspection.py` in a child process under hard limits (address space,
+CPU time, output size, and a wall-clock timeout), so that one file (a zip bomb, a pixel bomb, a
+PDF that sends a decoder into a loop) costs this process only the wait: see `inspection` for what
+is checked and removed per type.
+
+The upload itself is copied to a temporary file in chunks (`receive`): its size is counted while
+copying and never more than one chunk is held at a time.
 """
 from __future__ import annotations
 
-import io
+import json
+import os
 import re
-import zipfile
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+
+from . import inspection
 
 ALLOWED = {
     "application/pdf": ".pdf",
@@ -21,9 +32,18 @@ ALLOWED = {
     "text/plain": ".txt",
 }
 
+CHUNK = 64 * 1024
+INSPECTOR = Path(inspection.__file__).resolve()
+# Default limits of one inspection; the web layer passes the settings (ATTACHMENT_CHECK_*).
+CHECK_MEMORY_BYTES = 256 * 1024 * 1024
+CHECK_SECONDS = 5.0
+
 
 class AttachmentError(ValueError):
-    """`reason` is a short code the web layer turns into a translated message."""
+    """`reason` is a short code the web layer turns into a translated message.
+
+    empty, too_large, type, unreadable_image, too_many_pixels, archive_bomb, active_content,
+    remote_content, encrypted, unreadable_pdf, too_complex."""
 
     def __init__(self, reason: str):
         self.reason = reason
@@ -38,54 +58,11 @@ class CheckedFile:
 
 
 def sniff(data: bytes) -> str | None:
-    head = data[:64]
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                names = set(z.namelist())
-                if "mimetype" in names and z.read("mimetype").strip() == b"application/vnd.oasis.opendocument.text":
-                    return "application/vnd.oasis.opendocument.text"
-                if "word/document.xml" in names and "[Content_Types].xml" in names:
-                    return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        except (zipfile.BadZipFile, OSError, KeyError):
-            return None
-        return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if "\x00" in text:
-        return None
-    return "text/plain"
-
-
-def _strip_image(data: bytes, mime: str) -> bytes:
-    from PIL import Image, ImageOps, UnidentifiedImageError
-    Image.MAX_IMAGE_PIXELS = 60_000_000
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)
-            fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[mime]
-            # Rebuild from the pixels alone: nothing of the original's metadata survives.
-            clean = Image.frombytes(img.mode, img.size, img.tobytes())
-            if img.mode == "P" and img.getpalette():
-                clean.putpalette(img.getpalette())
-            if fmt == "JPEG" and clean.mode not in ("RGB", "L", "CMYK"):
-                clean = clean.convert("RGB")
-            out = io.BytesIO()
-            clean.save(out, format=fmt, **({"quality": 90} if fmt in ("JPEG", "WEBP") else {}))
-            return out.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise AttachmentError("unreadable_image") from None
+    """The accepted type of `data`, or None (identification only: bounded reads, nothing cleaned)."""
+    with tempfile.NamedTemporaryFile(prefix="portal-sniff-") as f:
+        f.write(data)
+        f.flush()
+        return inspection.sniff_path(f.name)
 
 
 def safe_name(name: str, mime: str) -> str:
@@ -94,14 +71,73 @@ def safe_name(name: str, mime: str) -> str:
     return stem + ALLOWED[mime]
 
 
-def check(name: str, data: bytes, *, max_bytes: int) -> CheckedFile:
+def receive(stream, out, *, max_bytes: int) -> int:
+    """Copy an upload `stream` into the file `out` one chunk at a time; raise too_large past
+    `max_bytes` (without reading further) and empty for nothing. Returns the size."""
+    size = 0
+    while True:
+        chunk = stream.read(min(CHUNK, max_bytes + 1 - size))
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > max_bytes:
+            raise AttachmentError("too_large")
+        out.write(chunk)
+    out.flush()
+    if size == 0:
+        raise AttachmentError("empty")
+    return size
+
+
+def inspect_file(src: str | os.PathLike, dst: str | os.PathLike, *, max_bytes: int,
+                 memory_bytes: int = CHECK_MEMORY_BYTES, seconds: float = CHECK_SECONDS) -> str:
+    """Run the inspector on `src` in a child process under limits; the cleaned file is written to
+    `dst`. Returns the type, or raises AttachmentError."""
+    cpu = max(1, int(seconds))
+    # The cleaned file may be somewhat larger than the original (re-encoded images), never much.
+    output = 2 * max_bytes + 1024 * 1024
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", str(INSPECTOR), os.fspath(src), os.fspath(dst), str(memory_bytes), str(cpu),
+             str(output)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            timeout=seconds, close_fds=True, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    except subprocess.TimeoutExpired:
+        raise AttachmentError("too_complex") from None
+    try:
+        result = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        result = {}
+    if done.returncode != 0 or not isinstance(result, dict) or not result:
+        raise AttachmentError("too_complex")
+    if "refused" in result:
+        raise AttachmentError(str(result["refused"]))
+    mime = result.get("mime")
+    if mime not in ALLOWED:
+        raise AttachmentError("type")
+    if os.path.getsize(dst) > max_bytes:
+        # A re-encoded image grew past the limit: say so rather than store more than promised.
+        raise AttachmentError("too_large")
+    return mime
+
+
+def check_upload(name: str, stream, *, max_bytes: int, memory_bytes: int = CHECK_MEMORY_BYTES,
+                 seconds: float = CHECK_SECONDS) -> CheckedFile:
+    """Receive, inspect and clean one upload read from `stream`."""
+    with tempfile.TemporaryDirectory(prefix="portal-upload-") as tmp:
+        src, dst = Path(tmp, "in"), Path(tmp, "out")
+        with open(src, "wb") as out:
+            receive(stream, out, max_bytes=max_bytes)
+        mime = inspect_file(src, dst, max_bytes=max_bytes, memory_bytes=memory_bytes, seconds=seconds)
+        src.unlink()
+        data = dst.read_bytes()
     if not data:
         raise AttachmentError("empty")
-    if len(data) > max_bytes:
-        raise AttachmentError("too_large")
-    mime = sniff(data)
-    if mime is None or mime not in ALLOWED:
-        raise AttachmentError("type")
-    if mime.startswith("image/"):
-        data = _strip_image(data, mime)
     return CheckedFile(safe_name(name, mime), mime, data)
+
+
+def check(name: str, data: bytes, *, max_bytes: int, memory_bytes: int = CHECK_MEMORY_BYTES,
+          seconds: float = CHECK_SECONDS) -> CheckedFile:
+    """`check_upload` for bytes already in memory."""
+    import io
+    return check_upload(name, io.BytesIO(data), max_bytes=max_bytes, memory_bytes=memory_bytes, seconds=seconds)

@@ -112,9 +112,6 @@ def submit(session: Session, *, answers: dict, files: list, received_by: str, se
                                    sealed=sealing.seal_json(pk, child)))
     for cat in categories:
         ip.categories.append(IpCategory(category=cat))
-    for f in files:
-        blob = json.dumps({"name": f.name, "mime": f.mime}).encode() + b"\n" + f.data
-        ip.attachments.append(Attachment(mime=f.mime, size=len(f.data), sealed=sealing.seal_bytes(pk, blob)))
     code = codes.new_followup_code()
     salt = nacl.utils.random(KDF_SALT_BYTES)
     _sk, followup_pk = sealing.derive_keypair(code, salt, sealing.FOLLOWUP_KDF)
@@ -122,7 +119,26 @@ def submit(session: Session, *, answers: dict, files: list, received_by: str, se
                            kdf=sealing.FOLLOWUP_KDF)
     session.add(ip)
     session.flush()
+    add_attachments(session, ip_id=ip.id, files=files, public_key=pk)
     return Receipt(ip.id, ip.reference, code)
+
+
+def add_attachments(session: Session, *, ip_id: int, files, public_key: bytes) -> int:
+    """Seal and write each file, one at a time: `files` may be a generator that reads each from
+    storage only when asked, and each sealed copy is let go once written (flushed and expunged),
+    so memory holds one file, not all of them. Returns the number written."""
+    n = 0
+    for f in files:
+        mime, size = f.mime, len(f.data)
+        blob = json.dumps({"name": f.name, "mime": mime}).encode() + b"\n" + f.data
+        del f
+        attachment = Attachment(ip_id=ip_id, mime=mime, size=size, sealed=sealing.seal_bytes(public_key, blob))
+        del blob
+        session.add(attachment)
+        session.flush()
+        session.expunge(attachment)
+        n += 1
+    return n
 
 
 def open_attachment(private_key: bytes, sealed: bytes) -> tuple[dict, bytes]:

@@ -7,13 +7,14 @@ same key) for CONFIRMATION_TTL_SECONDS so that a double post or a refresh shows 
 """
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g, request
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select, update
 
 from ..domain import sealing
 from ..extensions import db
@@ -31,6 +32,10 @@ def _now():
 
 def _aware(dt):
     return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+
+
+class TooManyFiles(Exception):
+    """The draft already holds as many files as allowed."""
 
 
 class DraftState:
@@ -53,21 +58,50 @@ class DraftState:
             return None
         return sealing.decrypt_json(self.key, self.row.confirmation)
 
-    def files(self):
+    def file_list(self) -> list[tuple[int, dict]]:
+        """(id, {"name", "mime"}) of each attached file, without reading any content."""
         out = []
         for f in self.row.files:
-            blob = sealing.decrypt(self.key, f.ciphertext)
-            head, _, data = blob.partition(b"\n")
-            import json
-            meta = json.loads(head)
-            out.append((f.id, meta, data))
+            if f.meta is not None:
+                out.append((f.id, sealing.decrypt_json(self.key, f.meta)))
+            else:                                   # stored before revision 0006
+                out.append((f.id, self._old_blob(f.id)[0]))
         return out
 
-    def add_file(self, name: str, mime: str, data: bytes):
-        import json
-        blob = json.dumps({"name": name, "mime": mime}).encode() + b"\n" + data
-        self.row.files.append(DraftFile(ciphertext=sealing.encrypt(self.key, blob), size=len(data)))
-        self.save()
+    def file_data(self, file_id: int) -> bytes:
+        """The content of one attached file (decrypted; only this one is loaded)."""
+        row = db.session.execute(select(DraftFile.meta, DraftFile.ciphertext).where(
+            DraftFile.id == file_id, DraftFile.draft_id == self.row.id)).one()
+        if row.meta is None:
+            return self._old_blob(file_id)[1]
+        return sealing.decrypt(self.key, row.ciphertext)
+
+    def _old_blob(self, file_id: int) -> tuple[dict, bytes]:
+        blob = sealing.decrypt(self.key, db.session.scalar(select(DraftFile.ciphertext).where(DraftFile.id == file_id)))
+        head, _, data = blob.partition(b"\n")
+        return json.loads(head), data
+
+    def files(self):
+        """(id, meta, content) of every file: reads them all; prefer file_list and file_data."""
+        return [(fid, meta, self.file_data(fid)) for fid, meta in self.file_list()]
+
+    def add_file(self, name: str, mime: str, data: bytes, *, max_files: int):
+        """Attach a file, unless the draft already has `max_files` (TooManyFiles): the count is
+        taken under the draft's row lock, so parallel uploads cannot pass the limit together."""
+        meta = sealing.encrypt_json(self.key, {"name": name, "mime": mime})
+        ciphertext = sealing.encrypt(self.key, data)
+        session = db.session
+        # The UPDATE takes the lock (PostgreSQL: the draft's row; SQLite: the database's write lock)
+        # before counting; a parallel upload waits here and then counts this one.
+        session.execute(update(Draft).where(Draft.id == self.row.id).values(updated_at=_now()))
+        count = session.scalar(select(func.count()).select_from(DraftFile).where(DraftFile.draft_id == self.row.id))
+        if count >= max_files:
+            session.rollback()
+            raise TooManyFiles()
+        session.add(DraftFile(draft_id=self.row.id, meta=meta, ciphertext=ciphertext, size=len(data)))
+        del ciphertext
+        session.commit()
+        session.expire(self.row, ["files", "updated_at"])
 
     def remove_file(self, file_id: int) -> bool:
         for f in list(self.row.files):

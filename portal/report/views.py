@@ -342,6 +342,13 @@ ATTACHMENT_REASONS = {
     "type": lambda: _("This type of file is not accepted. Send a PDF, a photo (JPEG, PNG, WebP), a Word or OpenDocument text, or a text file."),
     "unreadable_image": lambda: _("This image cannot be read. Try another photo or a PDF."),
     "too_many": lambda: _("You can attach at most %(n)s files.", n=current_app.config["ATTACHMENT_MAX_FILES"]),
+    "too_many_pixels": lambda: _("This image has too many pixels to be checked safely. Send a smaller photo or a screenshot of it."),
+    "archive_bomb": lambda: _("This document expands to far more than its size when opened, so it cannot be accepted. Save it again, or send it as a PDF."),
+    "active_content": lambda: _("This file contains macros, scripts or embedded programs, which are not accepted. Save it without them, or send it as a PDF."),
+    "remote_content": lambda: _("This document loads content from the internet, which is not accepted. Save it as a PDF and send that instead."),
+    "encrypted": lambda: _("This file is protected by a password. Remove the protection, or send another file."),
+    "unreadable_pdf": lambda: _("This PDF cannot be read. Try saving it again, or send another file."),
+    "too_complex": lambda: _("This file is too large or too complex to be checked in time. Try a smaller file, or send it as a PDF."),
     "missing": lambda: _("Choose a file first."),
 }
 
@@ -366,7 +373,7 @@ def _documents(state):
                 return redirect(url_for("report.step", step="documents", **({"retour": "verifier"} if request.form.get("retour") else {})))
         else:
             return redirect(_next_step(state.data, "documents"))
-    files = [(fid, meta) for fid, meta, _data in state.files()]
+    files = state.file_list()
     return _render_step("report/step_files.html", status=400 if error else 200, form=form, state=state,
                         files=files, error=error, max_files=current_app.config["ATTACHMENT_MAX_FILES"],
                         max_size=file_size(current_app.config["ATTACHMENT_MAX_BYTES"]))
@@ -380,13 +387,16 @@ def _upload(state):
         return ATTACHMENT_REASONS["too_many"]()
     if not _upload_allowed():
         return _("You have sent many files in a short time. Please wait a little before adding another; everything else you typed is kept.")
-    max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
-    data = upload.stream.read(max_bytes + 1)
+    c = current_app.config
     try:
-        checked = attachments.check(upload.filename, data, max_bytes=max_bytes)
+        checked = attachments.check_upload(
+            upload.filename, upload.stream, max_bytes=c["ATTACHMENT_MAX_BYTES"],
+            memory_bytes=c["ATTACHMENT_CHECK_MEMORY_MB"] * 1024 * 1024, seconds=c["ATTACHMENT_CHECK_SECONDS"])
+        state.add_file(checked.name, checked.mime, checked.data, max_files=c["ATTACHMENT_MAX_FILES"])
     except attachments.AttachmentError as exc:
-        return ATTACHMENT_REASONS[exc.reason]()
-    state.add_file(checked.name, checked.mime, checked.data)
+        return ATTACHMENT_REASONS.get(exc.reason, ATTACHMENT_REASONS["type"])()
+    except drafts.TooManyFiles:
+        return ATTACHMENT_REASONS["too_many"]()
     return None
 
 
@@ -421,7 +431,7 @@ def check():
     missing = _missing_steps(state.data)
     if missing:
         return redirect(url_for("report.step", step=missing[0], **({"n": 0} if missing[0] == "enfant" else {})))
-    files = [(fid, meta) for fid, meta, _d in state.files()]
+    files = state.file_list()
     return _render_step("report/check.html", state=state, data=state.data, files=files, form=F.SendForm(),
                         labels=_labels())
 
@@ -458,12 +468,12 @@ def send():
     if missing:
         return redirect(url_for("report.check"))
     if not form.validate():
-        files = [(fid, meta) for fid, meta, _d in state.files()]
+        files = state.file_list()
         return _render_step("report/check.html", status=400, state=state, data=state.data, files=files,
                             form=form, labels=_labels())
     from ..ratelimit import hit, retry_after
     if not hit("send", current_app.config["RATELIMIT_SEND"]):
-        files = [(fid, meta) for fid, meta, _d in state.files()]
+        files = state.file_list()
         response = make_response(_render_step(
             "report/check.html", status=429, state=state, data=state.data, files=files, form=form,
             labels=_labels(), limited=True))
@@ -482,7 +492,9 @@ def _commit_send(state, automated: bool):
         if crip_key is None:
             log.error("no active CRIP key for département %s: cannot accept IPs", profile.code)
             return _send_failed(state)
-        files = [attachments.CheckedFile(meta["name"], meta["mime"], data) for _fid, meta, data in state.files()]
+        # One file at a time: each is read, sealed and written before the next (bounded memory).
+        files = (attachments.CheckedFile(meta["name"], meta["mime"], state.file_data(fid))
+                 for fid, meta in state.file_list())
         receipt = intake.submit(
             session_, answers=_answers(state.data), files=files, received_by=profile.code,
             served=profiles(), crip_key=crip_key, secret_key=current_app.config["SECRET_KEY"],
@@ -523,14 +535,14 @@ def _notify_if_urgent(session_, ip_id, departement):
 
 
 def _send_failed(state):
-    files = [(fid, meta) for fid, meta, _d in _safe_files(state)]
+    files = _safe_files(state)
     return _render_step("report/check.html", status=503, state=state, data=state.data, files=files,
                         form=F.SendForm(), labels=_labels(), failed=True)
 
 
 def _safe_files(state):
     try:
-        return state.files()
+        return state.file_list()
     except Exception:
         return []
 

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 
+import bombs
+
+import pikepdf
 import pytest
 from PIL import Image, PngImagePlugin
 
-from portal.domain.attachments import ALLOWED, AttachmentError, check, safe_name, sniff
+from portal.domain import inspection
+from portal.domain.attachments import ALLOWED, AttachmentError, check, inspect_file, safe_name, sniff
 
 MAX = 1_000_000
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -22,9 +27,13 @@ def image_bytes(fmt, size=(40, 20), mode="RGB", **save):
     return out.getvalue()
 
 
-def pdf_bytes():
-    return (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-            b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+def pdf_bytes(pages=1):
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page()
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
 
 
 def zip_bytes(files: dict, stored_first=None):
@@ -111,8 +120,8 @@ def test_accepted_types(name, make, mime, ext):
     assert checked.mime == mime
     assert checked.name.endswith(ext)
     assert ALLOWED[mime] == ext
-    if not mime.startswith("image/"):
-        assert checked.data == data          # documents are kept as sent
+    if mime == "text/plain":
+        assert checked.data == data          # text is kept as sent; documents are cleaned (below)
 
 
 def test_exe_renamed_pdf_is_refused():
@@ -251,3 +260,158 @@ def test_safe_name_never_keeps_separators():
         out = safe_name(name, "application/pdf")
         assert "/" not in out and "\\" not in out and "\x00" not in out and ":" not in out
         assert out.endswith(".pdf")
+
+
+# Bounded cost: bombs are refused from what they claim, in a child process under limits ------------
+
+def _refusal(data, name="f", **kw) -> str:
+    with pytest.raises(AttachmentError) as exc:
+        check(name, data, max_bytes=kw.pop("max_bytes", 12 * 1024 * 1024), **kw)
+    return exc.value.reason
+
+
+def test_real_size_zip_bomb_is_refused_fast():
+    """A 1 MB ODT whose mimetype entry inflates to 1 GiB: refused from its directory, nothing inflated."""
+    data = bombs.zip_bomb_odt(bombs.GIB)
+    assert len(data) < 1_100_000
+    start = time.perf_counter()
+    assert _refusal(data, "lettre.odt") == "archive_bomb"
+    assert time.perf_counter() - start < 3
+    # Nothing was inflated: refused even when the child may use only 64 MB (the Python floor).
+    assert _refusal(data, "lettre.odt", memory_bytes=64 * 1024 * 1024) == "archive_bomb"
+
+
+@pytest.mark.parametrize("inflated", [64 * bombs.MIB, 8 * bombs.MIB])
+def test_small_zip_bombs_are_refused(inflated):
+    """Over the per-entry size (64 MiB) or the per-entry ratio (8 MiB from 8 KB)."""
+    assert _refusal(bombs.zip_bomb_odt(inflated), "lettre.odt") == "archive_bomb"
+
+
+def test_zip_whose_directory_lies_is_not_inflated_past_its_claim():
+    # content.xml claims 100 bytes and inflates to 64 MiB: reading stops at the claim, the CRC fails.
+    assert _refusal(bombs.lying_zip_odt(), "lettre.odt") == "type"
+
+
+def test_zip_with_too_many_entries_is_refused():
+    assert _refusal(zip_bytes({f"f{i}.xml": "" for i in range(1100)} | {"mimetype": ODT}), "x.odt") == "archive_bomb"
+
+
+@pytest.mark.parametrize("size", [(10_000, 10_000), (30_000, 30_000), (7_000, 7_000)])
+def test_pixel_bombs_are_refused_from_the_header(size):
+    data = bombs.pixel_bomb_png(*size)
+    assert len(data) < 3_000_000
+    start = time.perf_counter()
+    assert _refusal(data, "photo.png") == "too_many_pixels"
+    assert time.perf_counter() - start < 3
+
+
+def test_a_big_photo_is_decoded_at_a_reduced_scale():
+    img = Image.new("RGB", (5200, 4000), (10, 120, 200))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=60)
+    del img
+    checked = check("grand.jpg", out.getvalue(), max_bytes=20_000_000)
+    with Image.open(io.BytesIO(checked.data)) as after:
+        assert after.size == (2600, 2000)
+
+
+def test_memory_limit_of_the_inspection_is_enforced():
+    """A normal image that needs more memory than allowed: the child fails, not this process."""
+    data = bombs.pixel_bomb_png(3000, 3000)       # 9 MP: ~36 MB decoded, ~72 MB while rebuilt
+    assert check("ok.png", data, max_bytes=MAX).mime == "image/png"
+    assert _refusal(data, "big.png", max_bytes=MAX, memory_bytes=60 * 1024 * 1024) == "too_complex"
+
+
+def test_time_limit_of_the_inspection_is_enforced():
+    assert _refusal(pdf_bytes(), "a.pdf", seconds=0.001) == "too_complex"
+
+
+def test_inspection_runs_in_a_child_under_limits(tmp_path):
+    """The inspector sets its own limits before importing any decoder."""
+    src, dst = tmp_path / "in.txt", tmp_path / "out.txt"
+    src.write_bytes(b"bonjour\n")
+    assert inspect_file(src, dst, max_bytes=MAX) == "text/plain"
+    assert dst.read_bytes() == b"bonjour\n"
+    text = inspection.__loader__.get_source(inspection.__name__)
+    main_body = text[text.index("def main("):]
+    assert main_body.index("set_limits(") < main_body.index("inspect(src, dst)")
+
+
+# Documents: metadata and active content ------------------------------------------------------------
+
+def _pdf_keys(data: bytes) -> set[str]:
+    """Every key of every dictionary (nested ones too), the action types, and the trailer's keys."""
+    found = set()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        stack = list(pdf.objects)
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, pikepdf.Stream):
+                obj = obj.stream_dict
+            if isinstance(obj, pikepdf.Dictionary):
+                found |= set(obj.keys())
+                if "/S" in obj:
+                    found.add(str(obj["/S"]))
+                stack += [v for v in obj.values() if isinstance(v, (pikepdf.Dictionary, pikepdf.Array))
+                          and not v.is_indirect]
+            elif isinstance(obj, pikepdf.Array):
+                stack += [v for v in obj if isinstance(v, (pikepdf.Dictionary, pikepdf.Array)) and not v.is_indirect]
+        found |= {"trailer" + k for k in pdf.trailer.keys()}
+    return found
+
+
+def test_pdf_javascript_actions_embedded_files_and_metadata_are_removed():
+    data = bombs.pdf_with_javascript()
+    assert {"/OpenAction", "/JS", "/AA", "/EmbeddedFiles", "/Launch", "trailer/Info"} <= _pdf_keys(data)
+    checked = check("rapport.pdf", data, max_bytes=MAX)
+    assert checked.mime == "application/pdf"
+    keys = _pdf_keys(checked.data)
+    for active in ("/OpenAction", "/JS", "/JavaScript", "/AA", "/EmbeddedFiles", "/EmbeddedFile", "/Launch",
+                   "/Metadata", "trailer/Info"):
+        assert active not in keys, active
+    for marker in (b"JavaScript", b"app.alert", b"Secret Author", b"Mme Secret", b"MZ evil", b"cmd.exe"):
+        assert marker not in checked.data, marker
+    with pikepdf.open(io.BytesIO(checked.data)) as pdf:
+        assert len(pdf.pages) == 1
+
+
+def test_encrypted_pdf_is_refused():
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    out = io.BytesIO()
+    pdf.save(out, encryption=pikepdf.Encryption(owner="o", user="secret"))
+    assert _refusal(out.getvalue(), "a.pdf") == "encrypted"
+
+
+def test_docx_metadata_and_remote_template_are_removed():
+    data = bombs.docx(template=True)
+    checked = check("lettre.docx", data, max_bytes=MAX)
+    assert checked.mime == DOCX
+    for marker in (b"Secret Author", b"Dr Secret", b"Secret Company", b"evil.example", b"attachedTemplate"):
+        assert marker not in _inflated(checked.data), marker
+    with zipfile.ZipFile(io.BytesIO(checked.data)) as z:
+        assert b"Bonjour" in z.read("word/document.xml")
+        assert b'w:zoom w:percent="100"' in z.read("word/settings.xml")
+        assert z.testzip() is None
+
+
+def test_docx_macros_and_remote_images_are_refused_links_kept():
+    assert _refusal(bombs.docx(macro=True), "lettre.docx") == "active_content"
+    assert _refusal(bombs.docx(remote_image=True), "lettre.docx") == "remote_content"
+    assert check("lettre.docx", bombs.docx(), max_bytes=MAX).mime == DOCX
+
+
+def test_odt_metadata_removed_and_macros_refused():
+    checked = check("lettre.odt", bombs.odt(), max_bytes=MAX)
+    assert checked.mime == ODT
+    assert b"Secret Author" not in _inflated(checked.data)
+    with zipfile.ZipFile(io.BytesIO(checked.data)) as z:
+        first = z.infolist()[0]
+        assert (first.filename, first.compress_type) == ("mimetype", zipfile.ZIP_STORED)
+        assert b"Bonjour" in z.read("content.xml")
+    assert _refusal(bombs.odt(macro=True), "lettre.odt") == "active_content"
+
+
+def _inflated(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return b"".join(z.read(n) for n in z.namelist())

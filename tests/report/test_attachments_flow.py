@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+import zipfile
 
+import bombs
+
+import pikepdf
 import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
@@ -15,7 +20,15 @@ from .helpers import (
     CONCERN, Page, Reporter, assert_error_page, count, crip_key, db_session, only_ip, translated,
 )
 
-PDF = b"%PDF-1.4\n1 0 obj<< /Type /Catalog >>endobj\ntrailer<< /Root 1 0 R >>\n%%EOF\n"
+def _pdf() -> bytes:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+PDF = _pdf()
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(range(256)) * 4
 GPS_IFD = 0x8825
 MAKE, MODEL = 0x010F, 0x0110
@@ -82,7 +95,9 @@ def test_upload_list_and_remove(report_app, reporter):
     assert "certificat.pdf" in check.text and "photo.png" not in check.text
     assert reporter.send().status_code == 303
     [(mime, meta, data)] = _sent_attachments(report_app)
-    assert (mime, meta, data) == ("application/pdf", {"name": "certificat.pdf", "mime": "application/pdf"}, PDF)
+    assert (mime, meta) == ("application/pdf", {"name": "certificat.pdf", "mime": "application/pdf"})
+    with pikepdf.open(io.BytesIO(data)) as stored:       # the same document, cleaned
+        assert len(stored.pages) == 1
     assert count(report_app, DraftFile) == 0, "the draft's copies are gone once sent"
 
 
@@ -177,3 +192,81 @@ def test_request_too_large_shows_a_413_page_with_the_119(make_report_app):
     assert 'href="tel:119"' in page.body and "0 800 31 08 08" in page.text
     # The draft is untouched.
     assert reporter.page("/etape/inquietude").value("account") == CONCERN["account"]
+
+
+# Bounded cost: bombs and active content ---------------------------------------------------------
+
+BOMB_REASONS = {
+    "zip": "This document expands to far more than its size when opened, so it cannot be accepted.",
+    "pixels": "This image has too many pixels to be checked safely.",
+    "macro": "This file contains macros, scripts or embedded programs, which are not accepted.",
+    "remote": "This document loads content from the internet, which is not accepted.",
+}
+
+
+@pytest.mark.parametrize("name, make, reason", [
+    ("lettre.odt", lambda: bombs.zip_bomb_odt(bombs.GIB), "zip"),
+    ("photo.png", lambda: bombs.pixel_bomb_png(10_000, 10_000), "pixels"),
+    ("photo.png", lambda: bombs.pixel_bomb_png(30_000, 30_000), "pixels"),
+    ("lettre.docx", lambda: bombs.docx(macro=True), "macro"),
+    ("lettre.docx", lambda: bombs.docx(remote_image=True), "remote"),
+])
+def test_bombs_are_refused_with_a_reason_and_the_answers_kept(reporter, name, make, reason):
+    reporter.fill(until="documents")
+    assert reporter.upload("ok.txt", b"notes").status_code == 302
+    page = Page.of(reporter.upload(name, make()))
+    assert page.status == 400 and any(BOMB_REASONS[reason] in e for e in page.inline_errors), page.describe()
+    assert _names(page) == ["ok.txt"]
+    assert reporter.page("/etape/inquietude").value("account") == CONCERN["account"]
+
+
+def test_pdf_is_stored_without_javascript_or_metadata(report_app, reporter):
+    reporter.fill(until="documents")
+    assert reporter.upload("rapport.pdf", bombs.pdf_with_javascript()).status_code == 302
+    reporter.send_from_documents()
+    [(mime, meta, data)] = _sent_attachments(report_app)
+    assert (mime, meta["name"]) == ("application/pdf", "rapport.pdf")
+    for marker in (b"JavaScript", b"/JS", b"/OpenAction", b"/AA", b"EmbeddedFile", b"Secret Author", b"cmd.exe"):
+        assert marker not in data, marker
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert len(pdf.pages) == 1
+
+
+def test_docx_is_stored_without_metadata_or_remote_template(report_app, reporter):
+    reporter.fill(until="documents")
+    assert reporter.upload("lettre.docx", bombs.docx(template=True)).status_code == 302
+    reporter.send_from_documents()
+    [(_mime, meta, data)] = _sent_attachments(report_app)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        everything = b"".join(z.read(n) for n in z.namelist())
+    assert meta["name"] == "lettre.docx" and b"Bonjour" in everything
+    for marker in (b"Secret Author", b"Secret Company", b"evil.example"):
+        assert marker not in everything
+
+
+def test_parallel_uploads_never_pass_the_file_limit(report_app, reporter):
+    """12 uploads at once to one draft whose limit is 5: exactly 5 are kept, the others are told why."""
+    reporter.fill(until="documents")
+    cookie = reporter.client.get_cookie("ipdraft")
+    assert cookie is not None
+    barrier = threading.Barrier(12)
+    statuses = []
+
+    def upload(i):
+        client = report_app.test_client()
+        client.set_cookie("ipdraft", cookie.value, domain=cookie.domain, path="/")
+        barrier.wait()
+        response = client.post(reporter.url("/etape/documents"),
+                               data={"action": "upload", "file": (io.BytesIO(f"note {i}".encode()), f"n{i}.txt")},
+                               content_type="multipart/form-data", headers={"Accept-Language": "en"})
+        statuses.append((response.status_code, response.get_data(as_text=True)))
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert count(report_app, DraftFile) == 5
+    assert sorted(code for code, _ in statuses) == [302] * 5 + [400] * 7
+    assert all("You can attach at most 5 files." in body for code, body in statuses if code == 400)
+    assert len(_names(reporter.files_page())) == 5

@@ -13,13 +13,13 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("staff_users") as batch_op:
-        batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
-        batch_op.add_column(sa.Column("password_must_change", sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-    with op.batch_alter_table("ips") as batch_op:
-        batch_op.add_column(sa.Column("child_index", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("family_hint", sa.String(length=64), nullable=True))
+    # Plain ALTER TABLE (no batch copy): on SQLite a batch copy would drop and re-create `ips`, and
+    # the drop would cascade to its children.
+    op.add_column("staff_users", sa.Column("language", sa.String(length=8), nullable=True))
+    op.add_column("staff_users", sa.Column("password_must_change", sa.Boolean(), nullable=False,
+                                           server_default=sa.false()))
+    op.add_column("ips", sa.Column("child_index", sa.String(length=64), nullable=True))
+    op.add_column("ips", sa.Column("family_hint", sa.String(length=64), nullable=True))
     op.create_index("ix_ips_child_index", "ips", ["received_by", "child_index"])
     op.create_index("ix_ips_family_hint", "ips", ["received_by", "family_hint"])
 
@@ -27,9 +27,7 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_ips_family_hint", table_name="ips")
     op.drop_index("ix_ips_child_index", table_name="ips")
-    with op.batch_alter_table("ips") as batch_op:
-        batch_op.drop_column("family_hint")
-        batch_op.drop_column("child_index")
-    with op.batch_alter_table("staff_users") as batch_op:
-        batch_op.drop_column("password_must_change")
-        batch_op.drop_column("language")
+    op.drop_column("ips", "family_hint")
+    op.drop_column("ips", "child_index")
+    op.drop_column("staff_users", "password_must_change")
+    op.drop_column("staff_users", "language")
