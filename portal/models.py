@@ -101,6 +101,15 @@ class InformationPreoccupante(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     signalement_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     transfer_to: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    # Routing between CRIPs: the département whose site received it, when another CRIP holds it.
+    received_via: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    # What a professional said about a signalement to the procureur: no | yes | planned.
+    sender_signalement: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # Feedback owed to a professional or an elected official (CASF L226-5): due 3 months after sending.
+    feedback_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    feedback_given_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The written notice to the parents when the situation goes to the judicial authority (L226-5).
+    parents_notified_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     # Blind indexes (HMAC with a key derived from the CRIP private key), computed when an agent opens
     # the IP: the child's normalised name + birth date, and the weaker family name + commune.
     child_index: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -119,6 +128,7 @@ class InformationPreoccupante(Base):
         Index("ix_ips_queue", "received_by", "urgency", "received_at", "id"),
         Index("ix_ips_status", "received_by", "status"),
         Index("ix_ips_received", "received_by", "received_at"),
+        Index("ix_ips_feedback", "received_by", "feedback_due"),
         Index("ix_ips_child_index", "received_by", "child_index"),
         Index("ix_ips_family_hint", "received_by", "family_hint"),
     )
@@ -240,6 +250,18 @@ class IpEvent(Base):
     from_status: Mapped[str] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class IpTransfer(Base):
+    """What a CRIP keeps of an IP it transferred to another CRIP of this instance: a stub with the
+    reference and the destination, no content (the IP itself, re-sealed, is the destination's)."""
+    __tablename__ = "ip_transfers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), index=True)
+    from_departement: Mapped[str] = mapped_column(String(3), index=True)
+    to_departement: Mapped[str] = mapped_column(String(3))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
 
 
 class IpLink(Base):

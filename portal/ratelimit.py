@@ -27,12 +27,12 @@ BREAKER_SECONDS = 5.0
 
 
 def _state():
-    """Per app: the in-memory fallback strategy and when the shared store last failed."""
+    """Per app: the in-memory fallback strategy, the shared one, and when the shared store last failed."""
     state = current_app.extensions.get("portal_limit_state")
     if state is None:
         from limits.storage import MemoryStorage
         from limits.strategies import MovingWindowRateLimiter
-        state = {"memory": MovingWindowRateLimiter(MemoryStorage()), "down_until": 0.0}
+        state = {"memory": MovingWindowRateLimiter(MemoryStorage()), "down_until": 0.0, "shared": None}
         current_app.extensions["portal_limit_state"] = state
     return state
 
@@ -47,17 +47,52 @@ def limiter_of(app) -> Limiter:
     return app.extensions["portal_limiter"]
 
 
+def _shared():
+    """The portal's own strategy over the limiter's shared storage (Redis): never Flask-Limiter's
+    in-memory fallback, so that the portal's breaker alone decides when Redis is used again."""
+    state = _state()
+    if state["shared"] is None:
+        from limits.strategies import STRATEGIES
+        limiter = limiter_of(current_app)
+        strategy = STRATEGIES.get(current_app.config.get("RATELIMIT_STRATEGY", "fixed-window"), STRATEGIES["fixed-window"])
+        state["shared"] = strategy(limiter.storage)
+    return state["shared"]
+
+
 def _strategies():
     """The shared store first, unless it failed in the last few seconds (a short circuit breaker,
     so that a dead Redis costs one bounded timeout every few seconds, not one per request)."""
-    shared = getattr(limiter_of(current_app), "limiter", None)
-    if shared is not None and time.monotonic() >= _state()["down_until"]:
-        return [shared, _fallback()]
+    if time.monotonic() >= _state()["down_until"]:
+        return [_shared(), _fallback()]
     return [_fallback()]
 
 
 def _mark_down(strategy):
     if strategy is not _fallback():
+        _state()["down_until"] = time.monotonic() + BREAKER_SECONDS
+
+
+def _mark_up():
+    """The shared store answered: Flask-Limiter's generic limits leave their memory fallback too."""
+    limiter = limiter_of(current_app)
+    if getattr(limiter, "_storage_dead", False):
+        limiter._storage_dead = False
+        log.info("rate-limit store back: counting in it again")
+
+
+def _probe_shared_store():
+    """Before Flask-Limiter counts a page: while it counts in memory, ask the shared store again once
+    the breaker allows it (every few seconds), so the generic limits return to Redis with the form's."""
+    limiter = limiter_of(current_app)
+    if not getattr(limiter, "_storage_dead", False) or time.monotonic() < _state()["down_until"]:
+        return
+    try:
+        alive = limiter.storage.check()
+    except Exception:
+        alive = False
+    if alive:
+        _mark_up()
+    else:
         _state()["down_until"] = time.monotonic() + BREAKER_SECONDS
 
 
@@ -79,11 +114,14 @@ def hit(name: str, limit: str, key: str | None = None) -> bool:
     key = key or client_key()
     for strategy in _strategies():
         try:
-            return strategy.hit(item, "portal", name, key)
+            allowed = strategy.hit(item, "portal", name, key)
         except Exception:
             log.warning("rate-limit store unavailable, counting in memory")
             _mark_down(strategy)
             continue
+        if strategy is not _fallback():
+            _mark_up()
+        return allowed
     return True
 
 
@@ -115,6 +153,7 @@ def init_app(app):
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {
             "socket_connect_timeout": 0.25, "socket_timeout": 0.25, "health_check_interval": 30})
     limiter = Limiter(key_func=client_key)
+    app.before_request(_probe_shared_store)   # registered first: runs before the limiter's own check
     limiter.init_app(app)
     app.extensions["portal_limiter"] = limiter
 

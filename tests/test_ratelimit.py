@@ -141,3 +141,56 @@ def test_quick_exit_and_health_are_never_limited(tmp_path):
     assert [c.get("/").status_code for _ in range(3)][-1] == 429
     assert all(c.get("/sortie").status_code == 303 for _ in range(5))
     assert all(c.get("/healthz").status_code == 200 for _ in range(5))
+
+
+@pytest.fixture
+def throwaway_redis():
+    """A redis-server of this test only (its own port), which the test stops and starts. Required under CI."""
+    from tests.conftest import CI
+    from tests.throwaway import ThrowawayRedis
+    if not ThrowawayRedis.available():
+        if CI:
+            pytest.fail("redis-server is required under CI=true")
+        pytest.skip("redis-server not installed")
+    with ThrowawayRedis() as server:
+        yield server
+
+
+@pytest.mark.redis
+def test_limits_are_counted_in_redis_again_within_seconds_of_its_return(tmp_path, throwaway_redis):
+    """Redis stopped for 16 s under traffic, then started again: the form's own limits and the generic
+    ones are counted in Redis again within 10 s (the portal's 5 s breaker decides, not Flask-Limiter's
+    back-off, which after such an outage waits 16 s more before it looks at Redis again)."""
+    import redis
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_STORAGE_URI=throwaway_redis.url,
+                   RATELIMIT_FORM_STEP="1000 per minute", RATELIMIT_DEFAULT="1000 per minute")
+    c = app.test_client()
+    _start_draft(c)
+    store = redis.Redis.from_url(throwaway_redis.url)
+
+    def counted():
+        keys = [k.decode() for k in store.keys("*")]
+        return any("/step/" in k for k in keys), any("/step/" not in k for k in keys)
+
+    def traffic():
+        assert c.post("/signaler/etape/qui", data={"source_type": "public"}).status_code == 302
+        assert c.get("/").status_code == 200
+
+    traffic()
+    assert counted() == (True, True)
+    throwaway_redis.stop()
+    down = time.monotonic()
+    while time.monotonic() - down < 16:
+        traffic()                       # counted in memory meanwhile, nothing refused
+        time.sleep(0.5)
+    store.close()
+    throwaway_redis.start()
+    store = redis.Redis.from_url(throwaway_redis.url)
+    assert counted() == (False, False)
+    back = time.monotonic()
+    while counted() != (True, True) and time.monotonic() - back < 20:
+        traffic()
+        time.sleep(0.25)
+    elapsed = time.monotonic() - back
+    assert counted() == (True, True)
+    assert elapsed < 10, f"limits back in Redis after {elapsed:.1f} s"

@@ -34,30 +34,37 @@ def send(max_attempts):
     click.echo(f"Outbox via {via}: {sent} sent, {failed} failed.")
 
 
-def _queue_reminders(session, code: str, moment, days) -> tuple[int, int]:
-    """Queue the reminders of one CRIP; returns (mails queued, IPs concerned)."""
+def _queue_reminders(session, code: str, moment, days, feedback_days=()) -> tuple[int, int]:
+    """Queue the reminders of one CRIP (evaluation deadlines, and the feedback owed to professionals
+    and elected officials); returns (mails queued, IPs concerned)."""
     due = outbox.deadline_reminders(session, moment, tuple(days), departement=code)
-    if not due:
+    feedback = outbox.feedback_reminders(session, moment, tuple(feedback_days), departement=code)
+    if not due and not feedback:
         return 0, 0
     recipients = outbox.staff_recipients(session, code)
     if not recipients:
-        click.echo(f"Warning: {len(due)} IP(s) of {code} near their deadline but no active "
+        click.echo(f"Warning: {len(due) + len(feedback)} IP(s) of {code} near a deadline but no active "
                    "agent or supervisor to remind.", err=True)
         return 0, 0
     queued = sum(len(outbox.notify_deadline(session, ip, recipients, days_left)) for ip, days_left in due)
-    return queued, len(due)
+    queued += sum(len(outbox.notify_feedback(session, ip, recipients, days_left)) for ip, days_left in feedback)
+    return queued, len({ip.id for ip, _d in due} | {ip.id for ip, _d in feedback})
 
 
 @group.command("remind")
 @click.option("--days", "days", multiple=True, type=click.IntRange(0), default=(7, 1), show_default=True,
               help="Remind this many days before the evaluation is due (repeatable).")
-def remind(days):
-    """Queue reminders of the evaluation deadlines for each CRIP's agents and supervisors."""
+@click.option("--feedback-days", "feedback_days", multiple=True, type=click.IntRange(0), default=(14, 1, 0),
+              show_default=True,
+              help="Remind this many days before the sender's feedback is due (L226-5; repeatable).")
+def remind(days, feedback_days):
+    """Queue reminders of the evaluation deadlines, and of the feedback owed to professionals and
+    elected officials, for each CRIP's agents and supervisors."""
     moment = now()
     queued = ips = 0
     with database() as session:
         for code in current_app.config["PROFILES"]:
-            q, n = _queue_reminders(session, code, moment, days)
+            q, n = _queue_reminders(session, code, moment, days, feedback_days)
             queued += q
             ips += n
         session.commit()

@@ -11,7 +11,7 @@ from ..domain.priority import AGE_BANDS, CATEGORIES
 ROLES = {"agent": _l("Agent"), "supervisor": _l("Supervisor"), "evaluator": _l("Territorial evaluator"),
          "admin": _l("Administrator")}
 SOURCES = {"public": _l("Member of the public or family"), "professional": _l("Professional"),
-           "young": _l("Young person"), "unknown": _l("Not known")}
+           "young": _l("Young person"), "elected": _l("Elected official (mayor…)"), "unknown": _l("Not known")}
 CHANNELS = {"online": _l("Online form"), "phone": _l("Phone call"), "post": _l("Post"), "email": _l("E-mail"),
             "119": _l("The 119"), "parquet": _l("The parquet"), "visit": _l("In person"), "other": _l("Other way"),
             "unknown": _l("Not known")}

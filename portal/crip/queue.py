@@ -15,7 +15,7 @@ from .common import _audit, _visible
 
 
 FILTERS = ("status", "territory", "urgency", "category", "source", "language", "age", "overdue",
-           "transfer", "automated", "channel")
+           "transfer", "automated", "channel", "feedback")
 
 
 def _filters(args, user):
@@ -31,7 +31,7 @@ def _filters(args, user):
         cond.append(IP.urgency == int(f["urgency"]))
     if f["category"] in CATEGORIES:
         cond.append(IP.id.in_(select(IpCategory.ip_id).where(IpCategory.category == f["category"])))
-    if f["source"] in ("public", "professional", "young"):
+    if f["source"] in ("public", "professional", "young", "elected"):
         cond.append(IP.source_type == f["source"])
     if f["language"]:
         cond.append(IP.language == f["language"][:8])
@@ -47,6 +47,9 @@ def _filters(args, user):
         cond.append(IP.probably_automated.is_(False))
     if f["channel"]:
         cond.append(IP.channel == f["channel"][:12])
+    feedback = queue.feedback_condition(f["feedback"], paris_date(now_utc()))
+    if feedback is not None:
+        cond.append(feedback)
     return cond, f
 
 

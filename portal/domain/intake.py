@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Attachment, FollowUp, InformationPreoccupante, IpCategory, IpChild, Message
-from . import codes, priority, routing, sealing
+from . import codes, keys, priority, routing, sealing
 from .sealing import KDF_SALT_BYTES
 
 
@@ -23,6 +23,9 @@ class Receipt:
     ip_id: int
     reference: str
     code: str
+    crip: str = ""                  # the département whose CRIP holds the IP
+    routing_status: str = ""        # routed | transfer | unrouted
+    departement: str | None = None  # the child's département according to routing
 
 
 def child_age(child: dict, today: date) -> int | None:
@@ -60,29 +63,41 @@ def submit(session: Session, *, answers: dict, files: list, received_by: str, se
            probably_automated: bool, now: datetime, channel: str = "online") -> Receipt:
     """Add the IP and everything that belongs to it to `session` (flushed, not committed).
 
-    `files`: CheckedFile-like objects (name, mime, data). `crip_key`: the CripKey row of the
-    receiving département. The caller commits; on any error it rolls back and nothing is stored.
-    Dates (ages, due dates) are Paris dates; the deadlines are the CRIP's (its profile's `[deadlines]`).
+    `files`: CheckedFile-like objects (name, mime, data). `received_by`: the département whose site
+    (or back office) received it, `crip_key` its CripKey row. A child of another served département
+    goes to that département's CRIP, sealed to its key (routing.destination); `received_by` is then
+    kept as "received via". The caller commits; on any error it rolls back and nothing is stored.
+    Dates (ages, due dates) are Paris dates; the deadlines are the holding CRIP's (its profile's
+    `[deadlines]`).
     """
     today = priority.paris_date(now)
+    where = _route_of(answers, served)
+    dest = routing.destination(where, received_on=received_by, served=served)
+    holder, via = received_by, None
+    if dest.crip != received_by:
+        other_key = keys.active_key(session, dest.crip)
+        if other_key is not None:          # without a key there, the receiving CRIP routes it by hand
+            holder, via, crip_key = dest.crip, received_by, other_key
     children = answers.get("children") or [{}]
     ages = [child_age(c, today) for c in children]
     categories = sorted(set(answers.get("concern", {}).get("categories", [])) & set(priority.CATEGORIES))
     danger_now = answers.get("concern", {}).get("danger_now") == "yes"
     source_type = answers.get("source_type", "public")
     prio = priority.assess(danger_now=danger_now, categories=categories, ages=ages,
-                           source_type=source_type, received=today, departement=received_by,
-                           deadlines=served[received_by].deadlines)
-    where = _route_of(answers, served)
+                           source_type=source_type, received=today, departement=holder,
+                           deadlines=served[holder].deadlines)
     known = [a for a in ages if a is not None]
     sender = answers.get("sender", {})
-    anonymous = source_type != "professional" and sender.get("anonymous") == "yes"
+    owed_feedback = source_type in priority.FEEDBACK_DUTY_SOURCES
+    anonymous = not owed_feedback and sender.get("anonymous") == "yes"
+    said = (answers.get("pro") or {}).get("signalement")
     pk = crip_key.public_key
 
     ip = InformationPreoccupante(
         reference=_unique_reference(session),
         submission_token=submission_token,
-        received_by=received_by,
+        received_by=holder,
+        received_via=via,
         routing_status=where.status,
         departement=where.departement,
         territory=where.territory,
@@ -92,7 +107,9 @@ def submit(session: Session, *, answers: dict, files: list, received_by: str, se
         language=language,
         contact_language=sender.get("contact_language") or language,
         anonymous=anonymous,
-        wants_feedback=source_type == "professional" or bool(sender.get("wants_feedback")),
+        wants_feedback=owed_feedback or bool(sender.get("wants_feedback")),
+        feedback_due=priority.feedback_due(now, source_type),
+        sender_signalement=said if said in ("no", "yes", "planned") else None,
         danger_now=danger_now,
         child_count=len(children),
         youngest_age_band=priority.age_band(min(known)) if known else "unknown",
@@ -120,7 +137,7 @@ def submit(session: Session, *, answers: dict, files: list, received_by: str, se
     session.add(ip)
     session.flush()
     add_attachments(session, ip_id=ip.id, files=files, public_key=pk)
-    return Receipt(ip.id, ip.reference, code)
+    return Receipt(ip.id, ip.reference, code, holder, where.status, where.departement)
 
 
 def add_attachments(session: Session, *, ip_id: int, files, public_key: bytes) -> int:

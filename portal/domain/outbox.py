@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
 KIND_NEW_URGENT = "new_urgent"
 KIND_DEADLINE = "deadline"
+KIND_FEEDBACK = "feedback"
 OPEN_STATUSES = ("new", "analysis", "more_info", "evaluation")
 NOTIFIED_ROLES = ("agent", "supervisor")
 FOOTER = (
@@ -131,6 +132,47 @@ def deadline_reminders(session: Session, now: datetime, days_before=(7, 1), *,
     if departement is not None:
         q = q.where(IP.received_by == departement)
     return [(ip, targets[ip.evaluation_due]) for ip in session.scalars(q)]
+
+
+def feedback_reminders(session: Session, now: datetime, days_before=(14, 1), *,
+                       departement: str | None = None, tz=PARIS) -> list[tuple[IP, int]]:
+    """IPs whose sender (a professional or an elected official) must be told what followed
+    (CASF L226-5) in exactly one of `days_before` days (Paris date), whatever the IP's status, and
+    who has not been told yet."""
+    today = _utc(now).astimezone(tz).date()
+    targets = {today + timedelta(days=int(d)): int(d) for d in days_before}
+    if not targets:
+        return []
+    q = (select(IP).options(defer(IP.sealed))
+         .where(IP.feedback_due.in_(list(targets)), IP.feedback_given_on.is_(None))
+         .order_by(IP.feedback_due, IP.id))
+    if departement is not None:
+        q = q.where(IP.received_by == departement)
+    return [(ip, targets[ip.feedback_due]) for ip in session.scalars(q)]
+
+
+def notify_feedback(session: Session, ip: IP, recipients, days_left: int, *,
+                    base_url: str | None = None) -> list[OutboxMail]:
+    """Remind `recipients` that the sender of an IP must be told what followed by its due date
+    (reference and date only)."""
+    due: date = ip.feedback_due
+    when = "aujourd'hui" if days_left == 0 else ("demain" if days_left == 1 else f"dans {days_left} jours")
+    subject = f"{_ip_subject_prefix(ip)} : retour à l'auteur de l'information préoccupante {when}"
+    body = (f"Bonjour,\n\nL'auteur de l'information préoccupante {ip.reference} (un professionnel ou un "
+            f"élu) doit être informé des suites données au plus tard le {due.strftime('%d/%m/%Y')} "
+            f"({when}), trois mois après son envoi (article L226-5 du code de l'action sociale et des "
+            "familles). Aucun retour n'est encore enregistré.")
+    if base_url:
+        body += f"\n\nBack-office : {base_url}"
+    body += FOOTER
+    out = []
+    day = f"{due.isoformat()}/{days_left}"
+    for r in dict.fromkeys(recipients):
+        m = queue_mail(session, recipient=r, subject=subject, body=body, kind=KIND_FEEDBACK,
+                       dedup_key=dedup_key(KIND_FEEDBACK, ip, r, day))
+        if m is not None:
+            out.append(m)
+    return out
 
 
 def send_pending(session: Session, *, sender, now: datetime, max_attempts: int = 5,

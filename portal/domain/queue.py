@@ -1,9 +1,9 @@
 """The CRIP queue: urgency first, then the oldest; keyset pagination that stays fast at any depth."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..models import InformationPreoccupante as IP
@@ -42,3 +42,20 @@ def page(session: Session, conditions, after=None, size: int = PAGE_SIZE):
     q = q.order_by(IP.urgency, IP.received_at, IP.id).limit(size + 1)
     rows = list(session.scalars(q))
     return rows[:size], len(rows) > size
+
+
+FEEDBACK_FILTERS = ("due", "overdue", "given")
+
+
+def feedback_condition(kind: str, today: date):
+    """Query condition of the back-office filter on the feedback owed to a professional or an
+    elected official (CASF L226-5): "due" (not yet given), "overdue" (not given, due date passed,
+    `today` a Paris date), "given"; None for an unknown kind."""
+    owed = IP.feedback_due.is_not(None)
+    if kind == "due":
+        return and_(owed, IP.feedback_given_on.is_(None))
+    if kind == "overdue":
+        return and_(owed, IP.feedback_given_on.is_(None), IP.feedback_due < today)
+    if kind == "given":
+        return IP.feedback_given_on.is_not(None)
+    return None

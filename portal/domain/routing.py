@@ -369,6 +369,27 @@ def _to(departement, served, **where) -> Route:
     return Route(ROUTED, departement, territory.code if territory is not None else None)
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Which CRIP's queue an IP goes to, given where the child lives and which site received it."""
+    crip: str                   # the served département whose CRIP holds the IP (and whose key seals it)
+    received_via: str | None    # the receiving site's département, when another CRIP holds the IP
+    transfer_to: str | None     # an unserved département the CRIP must forward the IP to
+
+
+def destination(where: Route, *, received_on: str, served: dict) -> Destination:
+    """Between CRIPs of this instance: a child of another served département goes to that
+    département's CRIP (the receiving site's département kept as "received via"); a child of an
+    unserved département stays with the receiving CRIP, flagged for transfer (never refused); an
+    unknown commune stays with the receiving CRIP, which routes it by hand."""
+    if where.status == ROUTED and where.departement and where.departement != received_on \
+            and where.departement in (served or {}):
+        return Destination(where.departement, received_on, None)
+    if where.status == TRANSFER:
+        return Destination(received_on, None, where.departement)
+    return Destination(received_on, None, None)
+
+
 def route(*, insee: str | None, postcode: str | None, served: dict) -> Route:
     """Where an IP goes: see the module docstring for the rules."""
     served = served or {}

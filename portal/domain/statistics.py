@@ -197,6 +197,68 @@ def write_csv(session: Session, departement: str, fileobj, *, since=None, until=
     return n
 
 
+# Transmission to the ODPE / ONPE (décret n° 2016-1966 of 28 Dec 2016) ---------------------------
+#
+# One row per child of each IP, coded, with the decree's variables the portal holds, named after the
+# decree's wording (French, snake case); months and years, never exact dates; no name, no reference.
+# What the portal does not hold (schooling, household make-up, resources, measures and their dates)
+# is not invented: those columns are not in the file.
+ODPE_COLUMNS = (
+    "departement",                                  # département de la CRIP
+    "numero_ordre_enfant",                          # rang de l'enfant dans l'information (1, 2 …)
+    "sexe",                                         # 1 masculin, 2 féminin, 9 non connu
+    "tranche_age",                                  # âge de l'enfant en tranches (0-1, 2-5 … 18+, inconnu)
+    "mois_annee_reception_information",             # date de réception de la première information (MM/AAAA)
+    "origine_information",                          # particulier | professionnel | mineur lui-même
+    "mode_transmission",                            # en ligne, téléphone, courrier, 119, parquet …
+    "nature_danger",                                # types de danger signalés, séparés par |
+    "nombre_enfants_concernes",
+    "suite_donnee",                                 # classement, aide administrative, saisine …, en cours
+    "mois_annee_decision",                          # MM/AAAA
+    "mois_annee_transmission_autorite_judiciaire",  # signalement au procureur (MM/AAAA)
+)
+_ODPE_SEX = {"m": "1", "f": "2"}
+_ODPE_SOURCE = {"public": "particulier", "professional": "professionnel", "young": "mineur"}
+_ODPE_OUTCOME = {"closed": "classement_sans_suite", "help": "aide_administrative",
+                 "signalement": "saisine_autorite_judiciaire", "transferred": "transmission_autre_departement",
+                 "linked": "rattachement_information_existante"}
+
+
+def _month_year(value, tz) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _utc(value).astimezone(tz)
+    return f"{value.month:02d}/{value.year}"
+
+
+def odpe_rows(session: Session, departement: str, *, since=None, until=None, tz=PARIS) -> list[dict]:
+    """The coded rows for the ODPE/ONPE, keyed by ODPE_COLUMNS, sorted on their own values."""
+    conds = _filters(departement, since, until, tz)
+    cats = _categories(session, conds)
+    q = (select(IP.id, IP.received_at, IP.source_type, IP.channel, IP.child_count, IP.status, IP.outcome,
+                IP.decided_at, IP.signalement_on, IpChild.position, IpChild.age_band, IpChild.sex)
+         .join(IpChild, IpChild.ip_id == IP.id).where(*conds).order_by(IP.id, IpChild.position))
+    out = []
+    for r in session.execute(q):
+        out.append({
+            "departement": departement,
+            "numero_ordre_enfant": r.position + 1,
+            "sexe": _ODPE_SEX.get(r.sex, "9"),
+            "tranche_age": r.age_band if r.age_band and r.age_band != UNKNOWN else "inconnu",
+            "mois_annee_reception_information": _month_year(r.received_at, tz),
+            "origine_information": _ODPE_SOURCE.get(r.source_type, "inconnu"),
+            "mode_transmission": r.channel or UNKNOWN,
+            "nature_danger": "|".join(cats.get(r.id, ())),
+            "nombre_enfants_concernes": int(r.child_count or 0),
+            "suite_donnee": _ODPE_OUTCOME.get(r.outcome or "", "en_cours"),
+            "mois_annee_decision": _month_year(r.decided_at, tz),
+            "mois_annee_transmission_autorite_judiciaire": _month_year(r.signalement_on, tz),
+        })
+    out.sort(key=lambda row: tuple(str(row[c]) for c in ODPE_COLUMNS))
+    return out
+
+
 # SVG ------------------------------------------------------------------------------------------
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

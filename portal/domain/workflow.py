@@ -9,12 +9,13 @@ Reopening a decided IP needs a reason. Anything else is refused with a clear mes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from ..models import InformationPreoccupante, IpEvent, IpLink
 from . import sealing
+from .priority import paris_date
 
 OPEN = ("new", "analysis", "more_info", "evaluation")
 DECIDED = ("closed", "help", "signalement", "transferred", "linked")
@@ -56,6 +57,7 @@ class Change:
     signalement_on: date | None = None
     transfer_to: str | None = None
     linked_ip: InformationPreoccupante | None = None
+    parents_notified_on: date | None = None   # the written notice to the parents (L226-5), when sent
 
 
 def allowed_targets(status: str, role: str) -> list[str]:
@@ -86,6 +88,8 @@ def apply(session: Session, ip: InformationPreoccupante, change: Change, *, role
         if change.signalement_on is None:
             raise TransitionError("signalement_date")
         ip.signalement_on = change.signalement_on
+        if change.parents_notified_on is not None:
+            record_parents_notice(ip, change.parents_notified_on, paris_date(now))
     if dst == "transferred":
         if not change.transfer_to:
             raise TransitionError("transfer_to")
@@ -115,3 +119,54 @@ def link(session: Session, a: InformationPreoccupante, b: InformationPreoccupant
         if session.get(IpLink, (x.id, y.id)) is None:
             session.add(IpLink(ip_id=x.id, linked_ip_id=y.id))
     session.flush()
+
+
+# Duties around the decision -------------------------------------------------------------------------
+
+REFER_NOW, SENDER_REFERRED, SENDER_WILL_REFER = "refer_now", "sender_referred", "sender_will_refer"
+
+
+def referral_prompt(ip: InformationPreoccupante) -> str | None:
+    """What the case page must prompt about the procureur, for an open IP without a signalement:
+    REFER_NOW when the danger is serious and immediate (CASF D226-2-4 I 2°: the CRIP refers to the
+    procureur without delay); SENDER_REFERRED when the professional says a signalement was already
+    sent (the CRIP gets its copy, L226-4 II: no second signalement is needed for the same facts, the
+    CRIP checks with the parquet); SENDER_WILL_REFER when the professional says one will be sent."""
+    if ip.status not in OPEN or ip.signalement_on is not None:
+        return None
+    if ip.sender_signalement == "yes":
+        return SENDER_REFERRED
+    if not (ip.danger_now or ip.urgency == 1):
+        return None
+    if ip.sender_signalement == "planned":
+        return SENDER_WILL_REFER
+    return REFER_NOW
+
+
+def _check_day(ip: InformationPreoccupante, on: date, today: date) -> None:
+    if on is None:
+        raise TransitionError("date")
+    if on > today:
+        raise TransitionError("future_date")
+    received = ip.received_at.date() if ip.received_at is not None else None
+    if received is not None and on < received - timedelta(days=1):
+        raise TransitionError("before_receipt")
+
+
+def record_feedback(ip: InformationPreoccupante, on: date, today: date) -> None:
+    """The sender (a professional or an elected official) was told what followed (L226-5)."""
+    if ip.feedback_due is None and not ip.wants_feedback:
+        raise TransitionError("no_feedback")
+    _check_day(ip, on, today)
+    ip.feedback_given_on = on
+
+
+def record_parents_notice(ip: InformationPreoccupante, on: date, today: date) -> None:
+    """The parents were told in writing that the situation goes to the judicial authority (L226-5)."""
+    _check_day(ip, on, today)
+    ip.parents_notified_on = on
+
+
+def parents_notice_missing(ip: InformationPreoccupante) -> bool:
+    """The case went to the judicial authority and no written notice to the parents is recorded."""
+    return ip.status == "signalement" and ip.parents_notified_on is None

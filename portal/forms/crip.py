@@ -55,3 +55,13 @@ class StaffIntakeForm(BaseForm):
 class LanguageForm(BaseForm):
     language = SelectField(_l("Language of the back office"), choices=[],
                            validators=[InputRequired(_l("Choose a language."))])
+
+
+class DutyDateForm(BaseForm):
+    """The day a legal duty was done: feedback to the sender, written notice to the parents."""
+    on = DateField(_l("Date"), validators=[InputRequired(_l("Give the date."))])
+
+
+class TransferForm(BaseForm):
+    destination = SelectField(_l("CRIP to transfer to"), choices=[],
+                              validators=[InputRequired(_l("Choose the CRIP to transfer to."))])

@@ -500,10 +500,11 @@ def _commit_send(state, automated: bool):
             served=profiles(), crip_key=crip_key, secret_key=current_app.config["SECRET_KEY"],
             submission_token=state.row.submission_token, language=str(get_locale()),
             probably_automated=automated, now=now_utc())
-        _notify_if_urgent(session_, receipt.ip_id, profile.code)
+        _notify_if_urgent(session_, receipt.ip_id, receipt.crip)
         state.row.ip_id = receipt.ip_id
         state.row.confirmation = sealing.encrypt_json(state.key, {
             "reference": receipt.reference, "code": receipt.code, "source_type": state.data.get("source_type"),
+            "crip": receipt.crip, "routing": receipt.routing_status, "child_departement": receipt.departement,
             "answers": state.data if state.data.get("source_type") == "professional" else None})
         state.row.ciphertext = sealing.encrypt_json(state.key, {"sent": True})
         state.row.files.clear()
@@ -561,7 +562,16 @@ def confirmation():
     if _other_departement(state):
         return _other_departement(state)
     return render_template("report/confirmation.html", reference=conf["reference"],
-                           code=codes.group(conf["code"]), source=conf.get("source_type"))
+                           code=codes.group(conf["code"]), source=conf.get("source_type"),
+                           **_routing_words(conf))
+
+
+def _routing_words(conf) -> dict:
+    """Which CRIP reads the report, or which unserved département it will be forwarded to."""
+    transfer = conf.get("routing") == routing.TRANSFER and conf.get("child_departement")
+    return {"crip_profile": profiles().get(conf.get("crip") or ""),
+            "transfer_to": (routing.departement_name(conf["child_departement"]) or conf["child_departement"])
+            if transfer else None}
 
 
 @bp.get("/confirmation/copie.pdf")

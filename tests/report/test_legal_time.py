@@ -28,3 +28,45 @@ def test_sent_at_half_past_midnight_in_paris_is_dated_in_paris(make_report_app, 
         ip = only_ip(s)
         assert ip.evaluation_due.isoformat() == "2027-02-28"           # 3 calendar months from 29/11
         assert ip.analysis_due.isoformat() == "2026-11-30"             # Sunday 29 → Monday 30
+
+
+# --- routing between CRIPs ------------------------------------------------------------------------
+
+def _send_about(app, place):
+    from .helpers import CHILD, Reporter
+    reporter = Reporter(app)
+    return reporter.report("public", children=[dict(CHILD, **place)])
+
+
+def test_haute_garonne_site_child_in_grenoble_goes_to_iseres_crip(make_report_app):
+    from portal.domain import sealing
+    app = make_report_app(PORTAL_DEPARTEMENTS=["31", "38"])
+    conf = _send_about(app, {"postcode": "38000", "commune": "38185"})
+    isere = app.config["PROFILES"]["38"]
+    assert (f"The child lives in {isere.name}: your report has been passed to the CRIP of {isere.name} "
+            f"({isere.ip_cell}), which will read it.") in conf.page.text
+    assert f"{isere.ip_cell} analyses your report" in conf.page.text
+    with db_session(app) as s:
+        ip = only_ip(s)
+        assert (ip.received_by, ip.received_via, ip.routing_status) == ("38", "31", "routed")
+        child = sealing.open_json(app.config["TEST_CRIP_KEYS"]["38"], ip.children[0].sealed)
+        assert child["first_name"] == "Léa"
+
+
+def test_child_in_paris_is_accepted_flagged_for_transfer_and_the_confirmation_says_so(make_report_app):
+    app = make_report_app(PORTAL_DEPARTEMENTS=["31", "38"])
+    conf = _send_about(app, {"postcode": "75001", "commune": "75101"})
+    assert ("The child lives in a département this site does not serve (Paris). Your report has been received: "
+            "the team here will forward it to the CRIP of Paris.") in conf.page.text
+    assert "call the 119" in conf.page.text
+    with db_session(app) as s:
+        ip = only_ip(s)
+        assert (ip.received_by, ip.received_via, ip.routing_status, ip.departement) == ("31", None, "transfer", "75")
+
+
+def test_child_in_haute_garonne_names_no_other_crip(make_report_app):
+    app = make_report_app(PORTAL_DEPARTEMENTS=["31", "38"])
+    conf = _send_about(app, {"postcode": "31000", "commune": "31555"})
+    assert "The child lives in" not in conf.page.text
+    with db_session(app) as s:
+        assert only_ip(s).received_by == "31"

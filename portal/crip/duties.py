@@ -1,0 +1,117 @@
+"""Legal duties on a case (feedback to the sender, written notice to the parents, the procureur
+prompt) and the transfer of an IP to another CRIP of this instance. The rules are in
+portal.domain.workflow, portal.domain.queue and portal.domain.transfer; this module only wires them."""
+from __future__ import annotations
+
+from flask import abort, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..domain import codes, transfer as transfers, workflow
+from ..domain.priority import paris_date
+from ..extensions import db
+from ..forms import crip as CF
+from ..models import IpTransfer
+from ..web import now_utc, profiles
+from . import bp
+from .auth import current_user, require
+from .common import TRANSITION_ERRORS, _audit, _key_or_403, _load_case
+
+TRANSITION_ERRORS.update({
+    "date": lambda: _("Give the date."),
+    "future_date": lambda: _("The date cannot be in the future."),
+    "before_receipt": lambda: _("The date cannot be before the IP was received."),
+    "no_feedback": lambda: _("No feedback is owed to this sender."),
+    "same": lambda: _("This IP is already with this CRIP."),
+    "not_served": lambda: _("Choose a CRIP of this site."),
+    "no_key": lambda: _("That CRIP has no key yet: it cannot receive an IP."),
+    "wrong_key": lambda: _("Your key does not open this IP: it cannot be transferred."),
+})
+
+
+def _transfer_choices(ip):
+    return [(code, p.name) for code, p in profiles().items() if code != ip.received_by]
+
+
+@bp.app_context_processor
+def _duties_globals():
+    if not g.get("back_office"):
+        return {}
+
+    def legal_duties(ip):
+        """What the case page shows about the legal duties, and the forms to record them."""
+        today = paris_date(now_utc())
+        form = CF.TransferForm(formdata=None, prefix="transfer")
+        form.destination.choices = [("", _("Choose"))] + _transfer_choices(ip)
+        return {
+            "today": today,
+            "prompt": workflow.referral_prompt(ip),
+            "feedback_overdue": ip.feedback_due is not None and ip.feedback_given_on is None
+            and ip.feedback_due < today,
+            "parents_notice_missing": workflow.parents_notice_missing(ip),
+            "feedback_form": CF.DutyDateForm(formdata=None, prefix="feedback", on=today),
+            "parents_form": CF.DutyDateForm(formdata=None, prefix="parents", on=today),
+            "transfer_form": form,
+            "received_via": profiles().get(ip.received_via) if ip.received_via else None,
+        }
+    return {"legal_duties": legal_duties}
+
+
+def _record(reference, action, fn, prefix):
+    user, ip = _load_case(reference)
+    form = CF.DutyDateForm(prefix=prefix)
+    if not form.validate():
+        return redirect(url_for("crip.case", reference=ip.reference, erreur="date"))
+    try:
+        fn(ip, form.on.data, paris_date(now_utc()))
+    except workflow.TransitionError as exc:
+        db.session.rollback()
+        return redirect(url_for("crip.case", reference=ip.reference, erreur=exc.code))
+    _audit(action, target=ip.reference, detail=form.on.data.isoformat())
+    db.session.commit()
+    return redirect(url_for("crip.case", reference=ip.reference) + "#duties", code=303)
+
+
+@bp.post("/ip/<reference>/retour-auteur")
+@require("agent", "supervisor")
+def feedback_given(reference):
+    return _record(reference, "feedback_given", workflow.record_feedback, "feedback")
+
+
+@bp.post("/ip/<reference>/avis-parents")
+@require("agent", "supervisor")
+def parents_notified(reference):
+    return _record(reference, "parents_notified", workflow.record_parents_notice, "parents")
+
+
+@bp.post("/ip/<reference>/transferer")
+@require("supervisor")
+def transfer(reference):
+    user, ip = _load_case(reference)
+    key = _key_or_403()
+    form = CF.TransferForm(prefix="transfer")
+    form.destination.choices = _transfer_choices(ip)
+    if not form.validate():
+        return redirect(url_for("crip.case", reference=ip.reference, erreur="not_served"))
+    try:
+        transfers.transfer(db.session, ip, source_private_key=key, destination=form.destination.data,
+                           served=profiles(), actor_id=user.id, now=now_utc())
+    except transfers.TransferError as exc:
+        db.session.rollback()
+        return redirect(url_for("crip.case", reference=ip.reference, erreur=exc.code))
+    db.session.commit()
+    return redirect(url_for("crip.transferred", reference=ip.reference), code=303)
+
+
+@bp.get("/transfere/<reference>")
+@require("agent", "supervisor", "evaluator")
+def transferred(reference):
+    """The stub the source CRIP keeps: which CRIP now holds the IP, since when."""
+    user = current_user()
+    ref = codes.normalize_reference(reference)
+    stub = db.session.scalar(select(IpTransfer).where(IpTransfer.reference == ref,
+                                                      IpTransfer.from_departement == user.departement)
+                             .order_by(IpTransfer.id.desc()).limit(1)) if ref else None
+    if stub is None:
+        abort(404)
+    return render_template("crip/transferred.html", stub=stub, destination=profiles().get(stub.to_departement))
