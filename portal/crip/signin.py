@@ -74,8 +74,7 @@ def enrol():
     if user is None or user.totp_enrolled:
         return redirect(url_for("crip.signin"))
     secret_key = current_app.config["CRIP_SECRET_KEY"]
-    secret = session.get("enrol_secret") or staff.new_totp_secret()
-    session["enrol_secret"] = secret
+    secret = auth.enrol_secret(staff.new_totp_secret)   # kept server-side, encrypted, never in a cookie
     form = CF.EnrolForm()
     error = None
     if request.method == "POST" and form.validate():
@@ -86,9 +85,8 @@ def enrol():
             user.totp_enrolled = True
             recovery = staff.new_recovery_codes(secret_key, user)
             audit.record(db.session, actor_id=user.id, action="totp_enrolled")
-            db.session.commit()
-            session.pop("enrol_secret", None)
             auth.promote()
+            db.session.commit()
             return render_template("crip/recovery_codes.html", codes=recovery)
         error = _("This code is not valid. Check the time on your phone and try again.")
     import segno
@@ -103,6 +101,7 @@ def signout():
     if user:
         audit.record(db.session, actor_id=user.id, action="signout")
         db.session.commit()
+    auth.end_session()   # the server-side session is deleted: a copy of the cookie opens nothing
     session.clear()
     return redirect(url_for("crip.signin"))
 
@@ -114,6 +113,7 @@ def signout_everywhere():
     user.session_epoch += 1
     audit.record(db.session, actor_id=user.id, action="signout_everywhere")
     db.session.commit()
+    auth.end_all_sessions(user)
     session.clear()
     return redirect(url_for("crip.signin"))
 
@@ -133,6 +133,7 @@ def password():
         else:
             audit.record(db.session, actor_id=user.id, action="password_changed")
             db.session.commit()
+            auth.end_all_sessions(user)
             session.clear()
             return redirect(url_for("crip.signin"))
     return render_template("crip/password.html", form=form, error=error), (400 if error else 200)

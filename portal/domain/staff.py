@@ -226,6 +226,7 @@ def change_password(user: StaffUser, *, old_password: str, new_password: str, cr
             crip_key = sealing.unwrap_key(old_password, user.key_salt, user.wrapped_key)
         wrap_for(user, new_password, crip_key)
     user.session_epoch += 1
+    _end_sessions(user)
 
 
 def deactivate(user: StaffUser) -> None:
@@ -233,3 +234,13 @@ def deactivate(user: StaffUser) -> None:
     user.wrapped_key = None
     user.key_salt = None
     user.session_epoch += 1
+    _end_sessions(user)
+
+
+def _end_sessions(user: StaffUser) -> None:
+    """Delete the account's server-side sessions (their cookies open nothing afterwards)."""
+    from sqlalchemy.orm import object_session
+    from . import staff_sessions
+    session = object_session(user)
+    if session is not None and user.id is not None:
+        staff_sessions.end_all(session, user.id)
