@@ -72,6 +72,9 @@ def _opened() -> tuple[StaffSession, bytes] | None:
     """This request's live session and its per-session key (looked up once per request)."""
     if "staff_session" in g:
         return g.staff_session
+    if "crip" not in current_app.blueprints or not current_app.config.get("CRIP_SECRET_KEY"):
+        g.staff_session = None    # a public-only site: no staff session, whatever the cookie says
+        return None
     found = None
     ids = _read_cookie()
     if ids is not None:
