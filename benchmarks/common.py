@@ -168,9 +168,11 @@ class Gunicorn:
     loaded the app (it writes a file per worker pid, nothing else)."""
 
     def __init__(self, app: str, *, workers: int = 2, env: dict | None = None, cwd: Path = ROOT,
-                 name: str = "server", timeout: int = 30, ready_path: str = "/", boot_timeout: float = 90):
+                 name: str = "server", timeout: int = 30, ready_path: str = "/", boot_timeout: float = 90,
+                 config: Path | None = None):
         self.app, self.workers, self.cwd, self.name = app, workers, cwd, name
         self.timeout, self.ready_path, self.boot_timeout = timeout, ready_path, boot_timeout
+        self.config = config   # a gunicorn config file (e.g. deploy/gunicorn.conf.py) read before READY_CONF
         self.env = dict(os.environ if env is None else env)
         self.proc = None
         self.port = None
@@ -196,10 +198,15 @@ class Gunicorn:
         self.ready_dir.mkdir()
         self.port = free_port()
         env = dict(self.env, BENCH_READY_DIR=str(self.ready_dir), PYTHONUNBUFFERED="1")
+        conf, conf_name = READY_CONF, f"benchmarks/{READY_CONF.name}"
+        if self.config is not None:   # the shipped configuration, plus the readiness hook
+            conf = self._tmp / "combined.conf.py"
+            conf.write_text(f"exec(open({str(self.config)!r}).read())\nexec(open({str(READY_CONF)!r}).read())\n")
+            conf_name = f"{os.path.relpath(self.config, ROOT)} (+ benchmarks/{READY_CONF.name})"
         cmd = [PYTHON, "-m", "gunicorn", "-w", str(self.workers), "-b", f"{HOST}:{self.port}",
-               "--access-logfile", "/dev/null", "--timeout", str(self.timeout), "-c", str(READY_CONF), self.app]
+               "--access-logfile", "/dev/null", "--timeout", str(self.timeout), "-c", str(conf), self.app]
         self.command = (f"python -m gunicorn -w {self.workers} -b {HOST}:PORT --access-logfile /dev/null "
-                        f"--timeout {self.timeout} -c benchmarks/{READY_CONF.name} {self.app}")
+                        f"--timeout {self.timeout} -c {conf_name} {self.app}")
         self.logfile = open(self._tmp / "server.log", "wb")
         self.proc = subprocess.Popen(cmd, cwd=str(self.cwd), env=env, stdout=self.logfile,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -527,7 +534,9 @@ class Browser:
             self.close()
         resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
         if r.status in (502, 503, 504):
-            raise Retryable(f"{method} {path}: HTTP {r.status}")
+            err = Retryable(f"{method} {path}: HTTP {r.status}")
+            err.response = resp   # what the server said (the fault benchmark checks its 503 pages)
+            raise err
         return resp
 
     def _set_cookie(self, raw: str):
@@ -618,7 +627,7 @@ class ReportFlow:
 
 # --- RESULTS.md --------------------------------------------------------------------------------------
 
-ORDER = ["summary", "pages", "render", "ratelimit", "send", "queue", "faults"]
+ORDER = ["summary", "pages", "render", "ratelimit", "send", "queue", "faults", "pgfaults", "slowclients"]
 HEADER = ("# Benchmark results\n\n"
           "Written by the scripts in `benchmarks/` (each replaces its own section; "
           "`python benchmarks/run_all.py --quick` runs them all). Ratios compare numbers measured "

@@ -1,6 +1,7 @@
 """Never lose a report: IPs sent through the form while gunicorn workers are being killed.
 
     python benchmarks/faults.py [--quick]       # --quick: 100 IPs, 10 clients
+    python benchmarks/faults.py --postgres      # PostgreSQL stopped and started under 16 clients (below)
 
 1 000 IPs are sent through the public path of the form (19 requests each) by 50 concurrent
 browsers to `gunicorn -w 4` on PostgreSQL (production settings, limits in Redis), while a killer
@@ -18,6 +19,13 @@ At the end, in the database:
 - every stored IP was confirmed to someone (an IP stored but never confirmed is one a person would
   send again).
 The PostgreSQL server is shared: it is not restarted here.
+
+With --postgres, another fault: a throw-away PostgreSQL cluster of this run only (initdb/pg_ctl on its
+own port) is stopped and started again in cycles (up 4 s, down 3 s) while 16 browsers send IPs through
+gunicorn with the shipped configuration (deploy/gunicorn.conf.py). Every answer is checked: no 500 at all;
+every 503 is the page with 17, 112, 119 and the CRIP's number; every 503 to a POST that carried typed
+values gives them all back. A browser resends the same request after a 503 (as the page invites it to):
+every flow must complete, each IP stored exactly once and matching its confirmation.
 """
 from __future__ import annotations
 
@@ -121,6 +129,157 @@ def check(env: dict, confirmations: list) -> dict:
             "sent_drafts": sent_drafts}
 
 
+# --- PostgreSQL stopped and started (--postgres) ---------------------------------------------------
+
+CRIP_NUMBER = "0 800 31 08 08"   # département 31's CRIP line (portal/departements/31.toml)
+
+
+class CheckingBrowser(Browser):
+    """A browser that checks every answer: 500s, 503 pages (numbers, typed values given back)."""
+
+    def __init__(self, port, seen: Counter, lock, examples: list):
+        super().__init__(port, timeout=60)
+        self.seen, self.lock, self.examples = seen, lock, examples
+
+    def request(self, method, path, fields=None):
+        try:
+            r = super().request(method, path, fields)
+        except common.Retryable as exc:
+            resp = getattr(exc, "response", None)
+            if resp is not None and resp.status == 503:
+                self._check_503(method, path, fields, resp.text)
+            elif resp is not None:
+                self._note(f"HTTP {resp.status}")
+            else:
+                self._note("connection error")
+            raise
+        self._note(f"HTTP {r.status}")
+        if r.status >= 500:
+            with self.lock:
+                self.examples.append(f"{method} {path}: HTTP {r.status}: {r.text[:200]!r}")
+        return r
+
+    def _note(self, key):
+        with self.lock:
+            self.seen[key] += 1
+
+    def _check_503(self, method, path, fields, page):
+        from markupsafe import escape
+        numbers = all(n in page for n in ('href="tel:17"', 'href="tel:112"', 'href="tel:119"', CRIP_NUMBER))
+        self._note("HTTP 503")
+        self._note("503 with the numbers" if numbers else "503 WITHOUT the numbers")
+        typed = [v for k, v in (fields or []) if k not in ("csrf_token", "website") and v]
+        if method == "POST" and typed:
+            kept = all(str(escape(v)) in page for v in typed)
+            self._note("503 to a typed POST, every value given back" if kept else "503 to a typed POST, values LOST")
+            if not kept:
+                with self.lock:
+                    self.examples.append(f"{path}: typed values missing from the 503 page")
+
+
+def cycler(pg, stop: threading.Event, up: float, down: float, cycles: list, max_cycles: int):
+    while not stop.is_set() and len(cycles) < max_cycles:
+        if stop.wait(up):
+            return
+        t0 = time.monotonic()
+        pg.stop("fast")
+        stop.wait(down)
+        pg.start()
+        cycles.append(time.monotonic() - t0)
+
+
+def main_postgres(args):
+    from tests.throwaway import ThrowawayPostgres
+    if not ThrowawayPostgres.available():
+        log("PostgreSQL server binaries (initdb, pg_ctl) not found: nothing measured")
+        return 1
+    n_cycles = args.cycles or (4 if args.quick else 8)
+    clients = args.clients or 16
+    up, down = 4.0, 3.0
+    seen, examples, confirmations, failures, stats = Counter(), [], [], [], Counter()
+    lock = threading.Lock()
+    with scratch_dir("bench-pgfaults") as tmp, ThrowawayPostgres() as pg:
+        url = pg.create_database("portal").replace("postgresql+psycopg://", "postgresql://")
+        env = portal_env(tmp, url)
+        prepare_portal_db(env)
+        cycles = []
+        with Gunicorn("wsgi:app", workers=3, env=env, name="portal-pgfaults", boot_timeout=120,
+                      config=common.ROOT / "deploy" / "gunicorn.conf.py") as srv:
+            stop = threading.Event()
+            deadline = time.monotonic() + n_cycles * (up + down + 2) + 90
+
+            def client():
+                while not stop.is_set() and time.monotonic() < deadline:
+                    b = CheckingBrowser(srv.port, seen, lock, examples)
+                    local = Counter()
+                    try:
+                        ref = ReportFlow(b, retries=1000, patience=120, deadline=deadline, stats=local).run()
+                        with lock:
+                            confirmations.append(ref)
+                    except (common.Refused, common.Retryable) as exc:
+                        with lock:
+                            failures.append(str(exc))
+                    finally:
+                        b.close()
+                        with lock:
+                            stats.update(local)
+                            stats["requests"] += b.requests
+
+            log(f"portal on :{srv.port} (shipped gunicorn config), throw-away PostgreSQL on :{pg.port}; "
+                f"{clients} browsers; {n_cycles} cycles of {up:.0f} s up, {down:.0f} s stopped")
+            t0 = time.perf_counter()
+            threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+            for t in threads:
+                t.start()
+            cycler(pg, threading.Event(), up, down, cycles, n_cycles)
+            time.sleep(up)
+            stop.set()            # browsers finish the flow they are in
+            for t in threads:
+                t.join(120)
+            elapsed = time.perf_counter() - t0
+            command = srv.command
+        result = check(env, confirmations)
+    with_numbers, without = seen["503 with the numbers"], seen["503 WITHOUT the numbers"]
+    posts_kept, posts_lost = (seen["503 to a typed POST, every value given back"],
+                              seen["503 to a typed POST, values LOST"])
+    n500 = sum(v for k, v in seen.items() if k.startswith("HTTP 5") and k != "HTTP 503")
+    ok = (n500 == 0 and without == 0 and posts_lost == 0 and not failures and result["matched"] == len(confirmations)
+          and result["stored"] == len(confirmations) and result["duplicates"] == 0 and result["orphans"] == 0
+          and result["unconfirmed"] == 0 and not result["missing"] and not result["wrong_code"])
+    statuses = ", ".join(f"{k[5:]} × {v}" for k, v in sorted(seen.items()) if k.startswith("HTTP "))
+    rows = [
+        ("stop/start cycles (PostgreSQL stopped with `pg_ctl stop -m fast`)",
+         f"{len(cycles)} (down {statistics.mean(cycles):.1f} s on average)" if cycles else "0"),
+        ("requests (statuses)", f"{stats['requests']} ({statuses})"),
+        ("connection errors", seen["connection error"]),
+        ("HTTP 500 or other 5xx than 503", n500),
+        ("503 pages with 17, 112, 119 and the CRIP number", with_numbers),
+        ("503 pages without them", without),
+        ("503 to a POST with typed values: all values given back / some lost", f"{posts_kept} / {posts_lost}"),
+        ("flows completed (confirmation shown) / given up", f"{len(confirmations)} / {len(failures)}"),
+        ("stored IPs / matching their confirmation exactly once", f"{result['stored']} / {result['matched']}"),
+        ("duplicates / orphans / stored but never confirmed",
+         f"{result['duplicates']} / {result['orphans']} / {result['unconfirmed']}"),
+        ("elapsed", f"{elapsed:.0f} s"),
+    ]
+    body = "\n".join([
+        f"`{command}` on a throw-away PostgreSQL cluster (initdb/pg_ctl, own port) stopped and started in cycles "
+        f"({up:.0f} s up, {down:.0f} s stopped) while {clients} browsers send IPs through the public path of the "
+        "form; a browser sends the same request again after a 503 (the page gives back what it carried).",
+        "",
+        common.table(["", "count"], rows),
+        "",
+        f"Verdict: **{'0 × 500; every failure a 503 with the numbers; typed values given back; every flow completed, each IP stored once' if ok else 'BROKEN'}**.",
+    ] + ([f"\nFirst problems: {'; '.join(examples[:3] + failures[:3])}"] if examples or failures else []))
+    log("\n" + body + "\n")
+    common.write_section("pgfaults", "PostgreSQL stopped and started under load (faults.py --postgres)", body)
+    common.summary_line("pgfaults", f"{len(cycles)} PostgreSQL stop/start cycles, {clients} browsers: {n500} × 500, "
+                                    f"{with_numbers} × 503 with numbers, {without} without, {posts_lost} typed POSTs lost, "
+                                    f"{len(confirmations)} flows completed, {result['stored']} stored: "
+                                    f"{'OK' if ok else 'BROKEN'}")
+    return 0 if ok else 1
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="100 IPs, 10 clients")
@@ -130,7 +289,12 @@ def main(argv=None):
                          "the killer take down the last one, and slow boots then stall the server)")
     ap.add_argument("--ips", type=int, help="override the number of IPs")
     ap.add_argument("--clients", type=int, help="override the number of concurrent browsers")
+    ap.add_argument("--postgres", action="store_true",
+                    help="stop and start a throw-away PostgreSQL in cycles instead of killing workers")
+    ap.add_argument("--cycles", type=int, help="with --postgres: stop/start cycles (default 8; 4 with --quick)")
     args = ap.parse_args(argv)
+    if args.postgres:
+        return main_postgres(args)
     n, clients, budget = (100, 10, 420.0) if args.quick else (1000, 50, 1800.0)
     n, clients = args.ips or n, args.clients or clients
     workers = 4

@@ -18,12 +18,15 @@ from pathlib import Path
 
 import common
 
-SCRIPTS = ["pages", "render", "ratelimit", "send", "queue", "faults"]
-TIMEOUT = {"pages": 600, "render": 600, "ratelimit": 900, "send": 1800, "queue": 1800, "faults": 2400}
+SCRIPTS = ["pages", "render", "ratelimit", "send", "queue", "faults", "pgfaults", "slowclients"]
+# A name that is not a script of its own: (script, extra arguments).
+VARIANTS = {"pgfaults": ("faults", ["--postgres"])}
+TIMEOUT = {"pages": 600, "render": 600, "ratelimit": 900, "send": 1800, "queue": 1800, "faults": 2400, "pgfaults": 400, "slowclients": 300}
 
 
 def run(name: str, quick: bool) -> tuple[int, str, float]:
-    cmd = [sys.executable, str(Path(__file__).with_name(f"{name}.py"))] + (["--quick"] if quick else [])
+    script, extra = VARIANTS.get(name, (name, []))
+    cmd = [sys.executable, str(Path(__file__).with_name(f"{script}.py")), *extra] + (["--quick"] if quick else [])
     common.log(f"\n=== {name}: {' '.join(cmd[1:])}")
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=str(common.ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

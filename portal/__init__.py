@@ -72,7 +72,8 @@ def _create_app(config, env) -> Flask:
     app.config.update(settings)
     _configure_logging(app.config["LOG_LEVEL"])
 
-    app.config["PROFILES"] = load_profiles(app.config["PORTAL_DEPARTEMENTS"])
+    app.config["PROFILES"] = load_profiles(app.config["PORTAL_DEPARTEMENTS"],
+                                           production=app.config["ENV_NAME"] == "production")
     app.config["MULTI_DEPARTEMENT"] = len(app.config["PROFILES"]) > 1
 
     from .extensions import babel, csrf, db

@@ -185,8 +185,13 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "RATELIMIT_SIGNIN_ACCOUNT": env.get("RATELIMIT_SIGNIN_ACCOUNT", "10 per 10 minutes"),
         "FOLLOWUP_LOCK_AFTER": _int(env, "FOLLOWUP_LOCK_AFTER", 5, 1),
         "FOLLOWUP_LOCK_SECONDS": _int(env, "FOLLOWUP_LOCK_SECONDS", 15 * 60, 1),
-        # Retention (CNIL référentiel; the durations are the département's to set).
-        "RETENTION_CLOSED_DAYS": _int(env, "RETENTION_CLOSED_DAYS", 2 * 365, 1),
+        # Retention, one duration per outcome (portal.domain.retention), in days: the Département sets
+        # them, guided by the CNIL's reference framework for child protection; the defaults are placeholders.
+        "RETENTION_CLOSED_DAYS": _int(env, "RETENTION_CLOSED_DAYS", 2 * 365, 1),         # no follow-up
+        "RETENTION_HELP_DAYS": _int(env, "RETENTION_HELP_DAYS", 2 * 365, 1),             # administrative help
+        "RETENTION_JUDICIAL_DAYS": _int(env, "RETENTION_JUDICIAL_DAYS", 2 * 365, 1),     # judicial referral
+        "RETENTION_PASSED_ON_DAYS": _int(env, "RETENTION_PASSED_ON_DAYS", 2 * 365, 1),   # transferred or linked
+        "RETENTION_UNDECIDED_DAYS": _int(env, "RETENTION_UNDECIDED_DAYS", 3 * 365, 1),   # never decided, from receipt
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env, "MAIL_PORT", 25, 1),
         "MAIL_FROM": env.get("MAIL_FROM", "no-reply@localhost"),

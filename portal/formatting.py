@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import (
-    format_date, format_datetime, format_decimal, format_time, get_locale, gettext as _,
+    format_date, format_datetime, format_decimal, format_percent, format_time, get_locale,
+    gettext as _,
 )
 
 
@@ -23,6 +24,13 @@ def file_size(n: int) -> str:
     return _("%(n)s MB", n=format_decimal(round(n / (1024 * 1024), 1)))
 
 
+def paragraphs(text) -> list:
+    """What someone typed, as paragraphs of lines: their line breaks kept, no run of blank lines."""
+    from .domain.questionnaire import clean_text
+    cleaned = clean_text(text)
+    return [para.split("\n") for para in cleaned.split("\n\n")] if cleaned else []
+
+
 def where_phrase(profile) -> str:
     """"in <département>" as a whole phrase in the reader's language, to enter sentences such as
     "Worried about a child %(where)s?": the profile's own form for that language when it gives one
@@ -39,7 +47,9 @@ def where_phrase(profile) -> str:
 
 
 def register(app):
+    app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["where_phrase"] = where_phrase
+    app.jinja_env.filters["format_percent"] = lambda v: format_percent(v / 100, "#,##0.#%")
     app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.filters["figure_value"] = figure_value
     app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt) if d else ""

@@ -3,23 +3,9 @@ from __future__ import annotations
 
 from flask import request, session
 
-# code, name in itself, direction. French first: it is the default.
-LANGUAGES = (
-    ("fr", "Français", "ltr"),
-    ("en", "English", "ltr"),
-    ("ar", "العربية", "rtl"),
-    ("es", "Español", "ltr"),
-    ("pt", "Português", "ltr"),
-    ("uk", "Українська", "ltr"),
-    ("tr", "Türkçe", "ltr"),
-    ("ro", "Română", "ltr"),
-    ("fa", "دری / فارسی", "rtl"),
-    ("ps", "پښتو", "rtl"),
-)
-CODES = tuple(code for code, _n, _d in LANGUAGES)
+from .languages import CODES, LANGUAGES, NAMES  # noqa: F401  (re-exported)
 DEFAULT = "fr"
 _DIR = {code: d for code, _n, d in LANGUAGES}
-NAMES = {code: n for code, n, _d in LANGUAGES}
 
 
 def direction(code: str) -> str:

@@ -35,16 +35,19 @@ def need_service(name: str, host: str, port: int):
     pytest.skip(f"{name} not reachable at {host}:{port}")
 
 
-@pytest.fixture(autouse=True)
-def cheap_kdf(monkeypatch):
+@pytest.fixture(autouse=True, scope="session")
+def cheap_kdf():
     """Test-only weakening of the key derivations and the password hasher (as SecureDrop's conftest does):
-    production code has no switch for it."""
+    production code has no switch for it. Session-wide, so that module-scoped servers (browser tests)
+    derive keys with the same cost as the tests that use them."""
     import nacl.pwhash
     from argon2 import PasswordHasher
     from portal.domain import sealing, staff
-    monkeypatch.setattr(sealing, "KDF_OPSLIMIT", nacl.pwhash.argon2id.OPSLIMIT_MIN)
-    monkeypatch.setattr(sealing, "KDF_MEMLIMIT", nacl.pwhash.argon2id.MEMLIMIT_MIN)
-    monkeypatch.setattr(staff, "_ph", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sealing, "KDF_OPSLIMIT", nacl.pwhash.argon2id.OPSLIMIT_MIN)
+        mp.setattr(sealing, "KDF_MEMLIMIT", nacl.pwhash.argon2id.MEMLIMIT_MIN)
+        mp.setattr(staff, "_ph", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        yield
 
 
 def base_config(tmp_path, **extra):

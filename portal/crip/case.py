@@ -4,10 +4,10 @@ from __future__ import annotations
 import io
 
 from flask import abort, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 
-from ..domain import codes, intake, sealing, workflow
+from ..domain import codes, intake, questionnaire, sealing, workflow
 from ..domain.priority import paris_date
 from ..extensions import db
 from ..forms import crip as CF
@@ -62,7 +62,9 @@ def case(reference):
     last_to_sender = next((m for m in reversed(messages) if m["direction"] == "to_sender"), None)
     _audit("view", target=ip.reference)
     db.session.commit()
-    return render_template("crip/case.html", ip=ip, main=main, children=children, messages=messages,
+    # The answers: one summary (portal/domain/questionnaire.py), rendered by the macro in macros/summary.html.
+    sections = questionnaire.summary(dict(main, children=children), None, str(get_locale()))
+    return render_template("crip/case.html", ip=ip, sections=sections, messages=messages,
                            history=history, links=links, files=files, form=form,
                            message_form=CF.StaffMessageForm(formdata=None), last_to_sender=last_to_sender,
                            today=paris_date(now_utc()), error=request.args.get("erreur"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 
 from ..domain.priority import Deadlines
@@ -86,6 +86,39 @@ class Territory:
 
 
 @dataclass(frozen=True)
+class Publication:
+    """Who publishes the site and answers for the data (legal notice, privacy notice). Empty
+    means "not given": the pages then say the Département must still provide it; production
+    refuses to start without it (REQUIRED_IN_PRODUCTION)."""
+    controller: str = ""      # the data controller; default: the président of `council`
+    director: str = ""        # director of publication (name and office)
+    host: str = ""            # host: name, address, phone (LCEN article 6)
+    dpo_contact: str = ""     # the data protection officer's address (e-mail, post or web form)
+
+
+ACCESSIBILITY_STATUSES = ("non-compliant", "partially compliant", "fully compliant")
+
+
+@dataclass(frozen=True)
+class Accessibility:
+    """The accessibility statement's facts (RGAA). Lists are English message ids."""
+    status: str = "non-compliant"
+    statement_date: date | None = None
+    audit_date: date | None = None
+    audit_by: str = ""
+    compliance_rate: float | None = None       # percent of RGAA criteria met, from the audit
+    non_accessible: tuple = ()                 # content known not to be accessible
+    plan: tuple = ()                           # multi-year plan: ((period, action), ...)
+    plan_url: str = ""                         # or where the Département publishes it
+    contact: str = ""                          # e-mail or web form for accessibility problems
+
+
+# What a Département must give before the site goes live (PORTAL_ENV=production).
+REQUIRED_IN_PRODUCTION = ("publication.director", "publication.host", "publication.dpo_contact",
+                          "accessibility.statement_date", "accessibility.contact", "accessibility.plan")
+
+
+@dataclass(frozen=True)
 class Profile:
     code: str
     name: str
@@ -102,6 +135,20 @@ class Profile:
     source_file: str
     deadlines: Deadlines = Deadlines(**DEADLINE_DEFAULTS)
     in_names: dict = field(default_factory=dict)   # locale -> "in <name>" phrase ("fr" = in_name)
+    publication: Publication = Publication()
+    accessibility: Accessibility = Accessibility()
+
+    def missing_for_production(self) -> list[str]:
+        """The REQUIRED_IN_PRODUCTION fields this profile leaves empty."""
+        missing = []
+        for name in REQUIRED_IN_PRODUCTION:
+            table, key = name.split(".")
+            if key == "plan":
+                if not (self.accessibility.plan or self.accessibility.plan_url):
+                    missing.append(name)
+            elif not getattr(getattr(self, table), key):
+                missing.append(name)
+        return missing
 
     @property
     def crip_phone(self):
@@ -184,6 +231,76 @@ def _deadlines(raw, path) -> Deadlines:
                 raise ProfileError(path, f"deadlines.{key}", f"must be between {low} and {high}, got {value}")
             values[key] = value
     return Deadlines(**values)
+
+
+def _table(data, key, path):
+    raw = data.get(key, {})
+    if not isinstance(raw, dict):
+        raise ProfileError(path, key, "must be a table")
+    return raw
+
+
+def _publication(data, path) -> Publication:
+    raw = _table(data, "publication", path)
+    known = {"controller", "director", "host", "dpo_contact"}
+    for key in raw:
+        if key not in known:
+            raise ProfileError(path, f"publication.{key}", f"unknown field (use {', '.join(sorted(known))})")
+    return Publication(**{k: (_need(raw, k, path, optional=True, where="publication.") or "").strip()
+                          for k in known})
+
+
+def _date(raw, key, path, where):
+    value = raw.get(key)
+    if value is None:
+        return None
+    if type(value) is not date:
+        raise ProfileError(path, where + key, "must be a date written 2026-11-25 (no quotes)")
+    return value
+
+
+def _accessibility(data, path) -> Accessibility:
+    raw = _table(data, "accessibility", path)
+    w = "accessibility."
+    known = {"status", "statement_date", "audit_date", "audit_by", "compliance_rate", "non_accessible",
+             "plan", "plan_url", "contact"}
+    for key in raw:
+        if key not in known:
+            raise ProfileError(path, w + key, f"unknown field (use {', '.join(sorted(known))})")
+    status = _need(raw, "status", path, optional=True, where=w) or "non-compliant"
+    if status not in ACCESSIBILITY_STATUSES:
+        raise ProfileError(path, w + "status", f"{status!r} must be one of {', '.join(ACCESSIBILITY_STATUSES)}")
+    audit_date = _date(raw, "audit_date", path, w)
+    rate = raw.get("compliance_rate")
+    if rate is not None:
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 100:
+            raise ProfileError(path, w + "compliance_rate", "must be a percentage between 0 and 100")
+        if audit_date is None:
+            raise ProfileError(path, w + "compliance_rate", "needs the audit_date of the audit that measured it")
+    if status != "non-compliant" and audit_date is None:
+        raise ProfileError(path, w + "status", f"{status!r} needs an audit (audit_date): without one the "
+                           "RGAA status is non-compliant")
+    non_accessible = _need(raw, "non_accessible", path, list, optional=True, where=w) or []
+    for i, item in enumerate(non_accessible):
+        if not isinstance(item, str) or not item.strip():
+            raise ProfileError(path, f"{w}non_accessible[{i}]", "must be a sentence")
+    plan = []
+    for i, item in enumerate(_need(raw, "plan", path, list, optional=True, where=w) or []):
+        if not isinstance(item, dict):
+            raise ProfileError(path, f"{w}plan[{i}]", "must be a table with period and action")
+        plan.append((_need(item, "period", path, where=f"{w}plan[{i}]."),
+                     _need(item, "action", path, where=f"{w}plan[{i}].")))
+    return Accessibility(
+        status=status,
+        statement_date=_date(raw, "statement_date", path, w),
+        audit_date=audit_date,
+        audit_by=_need(raw, "audit_by", path, optional=True, where=w) or "",
+        compliance_rate=rate,
+        non_accessible=tuple(non_accessible),
+        plan=tuple(plan),
+        plan_url=_need(raw, "plan_url", path, optional=True, where=w) or "",
+        contact=_need(raw, "contact", path, optional=True, where=w) or "",
+    )
 
 
 def parse_profile(path: Path) -> Profile:
@@ -288,6 +405,8 @@ def parse_profile(path: Path) -> Profile:
         name=_need(data, "name", path),
         in_name=in_name,
         in_names=in_names,
+        publication=_publication(data, path),
+        accessibility=_accessibility(data, path),
         council=_need(data, "council", path),
         ip_cell=_need(data, "ip_cell", path),
         accent_color=color,
@@ -306,8 +425,10 @@ def shipped_codes(directory: Path = HERE) -> list[str]:
     return sorted(p.stem for p in Path(directory).glob("*.toml"))
 
 
-def load_profiles(codes=None, directory: Path = HERE) -> dict[str, Profile]:
-    """Load and validate the profiles named in `codes` (all shipped ones when empty)."""
+def load_profiles(codes=None, directory: Path = HERE, *, production: bool = False) -> dict[str, Profile]:
+    """Load and validate the profiles named in `codes` (all shipped ones when empty). In
+    production every REQUIRED_IN_PRODUCTION field must be given: the demo profiles leave empty
+    what their seeds do not say, and a site must not go live with "to be provided" on its pages."""
     directory = Path(directory)
     available = shipped_codes(directory)
     wanted = list(codes) if codes else available
@@ -316,7 +437,13 @@ def load_profiles(codes=None, directory: Path = HERE) -> dict[str, Profile]:
         if code not in available:
             raise ProfileError(directory / f"{code}.toml", "(file)",
                                f"no profile for département {code!r}; shipped: {', '.join(available)}")
-        profiles[code] = parse_profile(directory / f"{code}.toml")
+        profile = profiles[code] = parse_profile(directory / f"{code}.toml")
+        missing = profile.missing_for_production() if production else []
+        if missing:
+            also = f"; also missing: {', '.join(missing[1:])}" if missing[1:] else ""
+            raise ProfileError(directory / f"{code}.toml", missing[0],
+                               "is required in production (PORTAL_ENV=production): the Département must "
+                               f"provide it{also}")
     if not profiles:
         raise ProfileError(directory, "(directory)", "no département profile found")
     return profiles
@@ -330,3 +457,10 @@ def extract_profiles(fileobj, keywords, comment_tags, options):
             for attr in ("label", "as_of"):
                 if item.get(attr):
                     yield 0, "gettext", item[attr], []
+    access = data.get("accessibility", {})
+    for item in access.get("non_accessible", []):
+        yield 0, "gettext", item, []
+    for item in access.get("plan", []):
+        for attr in ("period", "action"):
+            if item.get(attr):
+                yield 0, "gettext", item[attr], []

@@ -35,11 +35,10 @@ from zoneinfo import ZoneInfo
 import holidays
 from dateutil.relativedelta import relativedelta
 
+from . import questionnaire
+
 IMMEDIATE, HIGH, NORMAL = 1, 2, 3
-CATEGORIES = (
-    "physical", "psychological", "sexual", "neglect", "domestic_violence",
-    "upbringing", "risky_behaviour", "unaccompanied", "other",
-)
+CATEGORIES = questionnaire.CATEGORY_CODES     # the codes of "What worries you?", declared once
 AGE_BANDS = ("0-1", "2-5", "6-10", "11-14", "15-17", "18+", "unknown")
 
 PARIS = ZoneInfo("Europe/Paris")

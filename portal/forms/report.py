@@ -12,7 +12,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..i18n import LANGUAGES
+from ..domain import questionnaire as Q
 
 SHORT = 120
 LONG = 20000
@@ -28,62 +28,38 @@ def not_in_future(form, field):
         raise ValidationError(_l("The date cannot be in the future."))
 
 
-SOURCE_CHOICES = [
-    ("public", _l("A member of the public or of the family (neighbour, relative, friend…)")),
-    ("professional", _l("A professional (school, health, social work, childcare, sport and leisure, police or justice…)")),
-    ("young", _l("A young person: I am writing about myself or about a friend")),
-]
-SECTOR_CHOICES = [
-    ("", _l("Choose your sector")),
-    ("school", _l("School (Éducation nationale, private school)")),
-    ("health", _l("Health (doctor, hospital, PMI, nurse…)")),
-    ("social", _l("Social work")),
-    ("childcare", _l("Childcare (nursery, childminder)")),
-    ("leisure", _l("Sport, leisure, culture")),
-    ("police_justice", _l("Police, gendarmerie or justice")),
-    ("other", _l("Other")),
-]
-SEX_CHOICES = [("x", _l("I don't know / other")), ("f", _l("Girl")), ("m", _l("Boy"))]
-AGE_ESTIMATE_CHOICES = [
-    ("", _l("Choose")), ("0-1", _l("Baby (under 2)")), ("2-5", _l("2 to 5 years old")),
-    ("6-10", _l("6 to 10 years old")), ("11-14", _l("11 to 14 years old")),
-    ("15-17", _l("15 to 17 years old")), ("unknown", _l("I don't know")),
-]
-LIVES_WITH_CHOICES = [
-    ("", _l("Choose")), ("both_parents", _l("Both parents")), ("mother", _l("Mother")),
-    ("father", _l("Father")), ("alternating", _l("Alternately with each parent")),
-    ("family", _l("Other family members")), ("placement", _l("Foster family or children's home")),
-    ("other", _l("Someone else")), ("unknown", _l("I don't know")),
-]
-CATEGORY_LABELS = {
-    "physical": _l("Physical violence"),
-    "psychological": _l("Psychological violence (threats, humiliation…)"),
-    "sexual": _l("Sexual violence"),
-    "neglect": _l("Neglect (food, care, hygiene, supervision)"),
-    "domestic_violence": _l("Exposure to violence between adults at home"),
-    "upbringing": _l("Conditions of upbringing (housing, school absence, isolation…)"),
-    "risky_behaviour": _l("Risky behaviour (running away, drugs, self-harm…)"),
-    "unaccompanied": _l("Unaccompanied minor (a child alone, without family in France)"),
-    "other": _l("Something else"),
-}
-SINCE_CHOICES = [
-    ("", _l("Choose")), ("days", _l("A few days")), ("weeks", _l("A few weeks")),
-    ("months", _l("A few months")), ("year", _l("More than a year")), ("unknown", _l("I don't know")),
-]
-DANGER_CHOICES = [("no", _l("No")), ("yes", _l("Yes")), ("unknown", _l("I don't know"))]
-RELATION_CHOICES = [
-    ("", _l("Choose")), ("mother", _l("Mother")), ("father", _l("Father")),
-    ("stepparent", _l("Step-parent or partner of a parent")), ("grandparent", _l("Grandparent")),
-    ("sibling", _l("Brother or sister")), ("other_family", _l("Other family")),
-    ("other", _l("Other")),
-]
-SENDER_RELATION_CHOICES = [
-    ("", _l("Choose")), ("family", _l("Family")), ("neighbour", _l("Neighbour")),
-    ("friend", _l("Friend of the family")), ("self", _l("I am the child or young person")),
-    ("friend_young", _l("A friend of the young person")), ("other", _l("Other")),
-]
-YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
-SIGNALEMENT_CHOICES = [("no", _l("No")), ("yes", _l("Yes, already sent")), ("planned", _l("Not yet, it will be sent"))]
+# Labels, hints and answer vocabularies come from the one declaration (portal/domain/questionnaire.py).
+CHOOSE = ("", _l("Choose"))
+
+
+def choices(vocabulary, placeholder=None) -> list:
+    items = [(code, label if vocabulary in Q.UNTRANSLATED else _l(label)) for code, label in vocabulary.items]
+    return ([placeholder] if placeholder else []) + items
+
+
+def label(step, key, path=Q.PUBLIC):
+    return _l(Q.question(step, key).text("label", path))
+
+
+def hint(step, key, path=Q.PUBLIC):
+    text = Q.question(step, key).text("hint", path)
+    return _l(text) if text else ""
+
+
+SOURCE_CHOICES = choices(Q.SOURCES)
+SECTOR_CHOICES = choices(Q.SECTORS, ("", _l("Choose your sector")))
+SEX_CHOICES = choices(Q.SEXES)
+AGE_ESTIMATE_CHOICES = choices(Q.AGE_BANDS, CHOOSE)
+LIVES_WITH_CHOICES = choices(Q.LIVES_WITH, CHOOSE)
+CATEGORY_LABELS = dict(choices(Q.CATEGORIES))
+SINCE_CHOICES = choices(Q.SINCE, CHOOSE)
+DANGER_CHOICES = choices(Q.DANGER)
+RELATION_CHOICES = choices(Q.RELATIONS, CHOOSE)
+SENDER_RELATION_CHOICES = choices(Q.SENDER_RELATIONS, CHOOSE)
+YES_NO = choices(Q.YES_NO)
+SIGNALEMENT_CHOICES = choices(Q.SIGNALEMENT)
+PARENTAL_AUTHORITY_CHOICES = choices(Q.PARENTAL_AUTHORITY, CHOOSE)
+LANGUAGE_CHOICES = choices(Q.LANGUAGE_NAMES)
 
 
 class StepForm(BaseForm):
@@ -92,37 +68,32 @@ class StepForm(BaseForm):
 
 
 class WhoForm(StepForm):
-    source_type = RadioField(_l("Who are you?"), choices=SOURCE_CHOICES,
+    source_type = RadioField(label(Q.WHO, "source_type"), choices=SOURCE_CHOICES,
                              validators=[InputRequired(_l("Choose who you are."))])
-    sector = SelectField(_l("Your sector"), choices=SECTOR_CHOICES, default="")
+    sector = SelectField(label(Q.WHO, "sector"), choices=SECTOR_CHOICES, default="")
 
     def validate_sector(self, field):
-        if self.source_type.data == "professional" and not field.data:
+        if self.source_type.data == Q.PROFESSIONAL and not field.data:
             raise ValidationError(_l("Choose your sector."))
 
 
+def _child_field(key, cls, path=Q.PUBLIC, **kw):
+    return cls(label(Q.CHILD, key, path), description=hint(Q.CHILD, key, path), **kw)
+
+
 class ChildForm(StepForm):
-    first_name = StringField(_l("First name"), validators=[Optional(), Length(max=SHORT)],
-                             description=_l("Leave empty if you don't know."))
-    last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=SHORT)],
-                            description=_l("Leave empty if you don't know."))
-    birth_date = DateField(_l("Date of birth"), validators=[Optional(), not_in_future],
-                           description=_l("If you know it."))
-    age = IntegerField(_l("Age in years"), validators=[Optional(), NumberRange(0, 21, _l("Enter an age between 0 and 21."))],
-                       description=_l("If you don't know the date of birth."))
-    age_estimate = SelectField(_l("Approximate age"), choices=AGE_ESTIMATE_CHOICES, validators=[Optional()],
-                               description=_l("If you know neither the date of birth nor the age."), default="")
-    sex = RadioField(_l("Sex"), choices=SEX_CHOICES, default="x", validators=[Optional()])
-    school = StringField(_l("School and class"), validators=[Optional(), Length(max=SHORT)],
-                         description=_l("For example: École Jules Ferry, CE2."))
-    postcode = StringField(_l("Postcode where the child lives"), validators=[Length(max=10)],
-                           description=_l("5 digits, for example 31000. Used to send your report to the right team."))
+    first_name = _child_field("first_name", StringField, validators=[Optional(), Length(max=SHORT)])
+    last_name = _child_field("last_name", StringField, validators=[Optional(), Length(max=SHORT)])
+    birth_date = _child_field("birth_date", DateField, validators=[Optional(), not_in_future])
+    age = _child_field("age", IntegerField, validators=[Optional(), NumberRange(0, 21, _l("Enter an age between 0 and 21."))])
+    age_estimate = _child_field("age_estimate", SelectField, choices=AGE_ESTIMATE_CHOICES, validators=[Optional()], default="")
+    sex = _child_field("sex", RadioField, choices=SEX_CHOICES, validators=[Optional()])
+    school = _child_field("school", StringField, validators=[Optional(), Length(max=SHORT)])
+    postcode = _child_field("postcode", StringField, validators=[Length(max=10)])
     commune = SelectField(_l("Commune"), choices=[], validators=[Optional()], validate_choice=False, default="")
     postcode_unknown = BooleanField(_l("I don't know where the child lives"))
-    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)],
-                          description=_l("If you know it: street and number."))
-    lives_with = SelectField(_l("Who does the child live with?"), choices=LIVES_WITH_CHOICES,
-                             validators=[Optional()], default="")
+    address = _child_field("address", StringField, validators=[Optional(), Length(max=300)])
+    lives_with = _child_field("lives_with", SelectField, choices=LIVES_WITH_CHOICES, validators=[Optional()], default="")
 
     def validate_postcode(self, field):
         from ..domain import routing
@@ -140,36 +111,51 @@ class ChildForm(StepForm):
 
 class YoungChildForm(ChildForm):
     """The young-person path: fewer, plainer questions; only where the child lives is asked for."""
-    first_name = StringField(_l("First name"), validators=[Optional(), Length(max=SHORT)],
-                             description=_l("Of you, or of your friend. You can leave it empty."))
+    first_name = _child_field("first_name", StringField, Q.YOUNG, validators=[Optional(), Length(max=SHORT)])
+
+
+def _adult(key, cls, **kw):
+    return cls(label(Q.ADULTS, key), description=hint(Q.ADULTS, key), **kw)
 
 
 class AdultsForm(StepForm):
-    adult1_name = StringField(_l("Name"), validators=[Optional(), Length(max=SHORT)])
-    adult1_relation = SelectField(_l("Relation to the child"), choices=RELATION_CHOICES, validators=[Optional()], default="")
-    adult1_contact = StringField(_l("Address or phone, if known"), validators=[Optional(), Length(max=300)])
-    adult2_name = StringField(_l("Name"), validators=[Optional(), Length(max=SHORT)])
-    adult2_relation = SelectField(_l("Relation to the child"), choices=RELATION_CHOICES, validators=[Optional()], default="")
-    adult2_contact = StringField(_l("Address or phone, if known"), validators=[Optional(), Length(max=300)])
-    others = TextAreaField(_l("Other adults or children in the household"), validators=[Optional(), Length(max=LONG)],
-                           description=_l("For example brothers and sisters, a partner, grandparents."))
+    adult1_name = _adult("adult1_name", StringField, validators=[Optional(), Length(max=SHORT)])
+    adult1_relation = _adult("adult1_relation", SelectField, choices=RELATION_CHOICES, validators=[Optional()], default="")
+    adult1_contact = _adult("adult1_contact", StringField, validators=[Optional(), Length(max=300)])
+    adult2_name = _adult("adult2_name", StringField, validators=[Optional(), Length(max=SHORT)])
+    adult2_relation = _adult("adult2_relation", SelectField, choices=RELATION_CHOICES, validators=[Optional()], default="")
+    adult2_contact = _adult("adult2_contact", StringField, validators=[Optional(), Length(max=300)])
+    others = _adult("others", TextAreaField, validators=[Optional(), Length(max=LONG)])
+
+
+def _concern(key, cls, path=Q.PUBLIC, **kw):
+    return cls(label(Q.CONCERN, key, path), description=hint(Q.CONCERN, key, path), **kw)
 
 
 class ConcernForm(StepForm):
-    categories = MultiCheckboxField(_l("What worries you?"), choices=list(CATEGORY_LABELS.items()),
-                                    validators=[InputRequired(_l("Choose at least one kind of worry."))])
-    account = TextAreaField(_l("Describe what you saw, heard or were told"),
-                            validators=[InputRequired(_l("Describe what worries you.")), Length(max=LONG)],
-                            description=_l("Facts, with dates if you have them, and who told you. Write in your own language if you prefer."))
-    since = SelectField(_l("Since when?"), choices=SINCE_CHOICES, validators=[Optional()], default="")
-    danger_now = RadioField(_l("Is the child in danger right now?"), choices=DANGER_CHOICES,
-                            validators=[InputRequired(_l("Answer whether the child is in danger right now."))])
+    categories = _concern("categories", MultiCheckboxField, choices=choices(Q.CATEGORIES),
+                          validators=[InputRequired(_l("Choose at least one kind of worry."))])
+    account = _concern("account", TextAreaField,
+                       validators=[InputRequired(_l("Describe what worries you.")), Length(max=LONG)])
+    since = _concern("since", SelectField, choices=SINCE_CHOICES, validators=[Optional()], default="")
+    danger_now = _concern("danger_now", RadioField, choices=DANGER_CHOICES,
+                          validators=[InputRequired(_l("Answer whether the child is in danger right now."))])
 
 
 class YoungConcernForm(ConcernForm):
-    account = TextAreaField(_l("What is happening?"),
-                            validators=[InputRequired(_l("Write a few words about what is happening.")), Length(max=LONG)],
-                            description=_l("Write it as you would say it. Short is fine."))
+    categories = _concern("categories", MultiCheckboxField, Q.YOUNG, choices=choices(Q.YOUNG_WORRIES),
+                          # Translators: familiar register (tu)
+                          validators=[InputRequired(_l("Choose at least one thing that is happening."))])
+    account = _concern("account", TextAreaField, Q.YOUNG,
+                       validators=[InputRequired(_l("Write a few words about what is happening.")), Length(max=LONG)])
+    danger_now = _concern("danger_now", RadioField, Q.YOUNG, choices=choices(Q.YOUNG_DANGER),
+                          # Translators: familiar register (tu)
+                          validators=[InputRequired(_l("Answer whether you are in danger right now."))])
+
+
+class ProfessionalConcernForm(ConcernForm):
+    """A professional's dated facts are the account: the free text is only for what they do not carry."""
+    account = _concern("account", TextAreaField, Q.PROFESSIONAL, validators=[Optional(), Length(max=LONG)])
 
 
 class FactForm(BaseForm):
@@ -179,27 +165,34 @@ class FactForm(BaseForm):
     what = TextAreaField(_l("Fact observed"), validators=[Optional(), Length(max=LONG)])
 
 
+def _pro(key, cls, **kw):
+    return cls(label(Q.PRO, key), description=hint(Q.PRO, key), **kw)
+
+
 class ProfessionalForm(StepForm):
-    establishment = StringField(_l("Establishment or service"), validators=[InputRequired(_l("Enter your establishment or service.")), Length(max=200)])
-    establishment_address = StringField(_l("Address of the establishment"), validators=[Optional(), Length(max=300)])
-    author_name = StringField(_l("Your name"), validators=[InputRequired(_l("Enter your name.")), Length(max=SHORT)])
-    author_role = StringField(_l("Your role"), validators=[InputRequired(_l("Enter your role.")), Length(max=SHORT)],
-                              description=_l("For example: head teacher, school nurse, social worker."))
-    author_phone = StringField(_l("Professional phone"), validators=[Length(max=30)])
-    author_email = StringField(_l("Professional e-mail"), validators=[Optional(), Email(_l("Enter a valid e-mail address.")), Length(max=200)])
+    establishment = _pro("establishment", StringField, validators=[InputRequired(_l("Enter your establishment or service.")), Length(max=200)])
+    establishment_address = _pro("establishment_address", StringField, validators=[Optional(), Length(max=300)])
+    head_name = _pro("head_name", StringField, validators=[Optional(), Length(max=SHORT)])
+    author_name = _pro("author_name", StringField, validators=[InputRequired(_l("Enter your name.")), Length(max=SHORT)])
+    author_role = _pro("author_role", StringField, validators=[InputRequired(_l("Enter your role.")), Length(max=SHORT)])
+    author_phone = _pro("author_phone", StringField, validators=[Length(max=30)])
+    author_email = _pro("author_email", StringField, validators=[Optional(), Email(_l("Enter a valid e-mail address.")), Length(max=200)])
     facts = FieldList(FormField(FactForm), min_entries=3, max_entries=20)
-    child_words = TextAreaField(_l("The child's own words"), validators=[Optional(), Length(max=LONG)],
-                                description=_l("Write them exactly as said, in quotation marks, without interpreting."))
-    context = TextAreaField(_l("Family and social context"), validators=[Optional(), Length(max=LONG)])
-    actions = TextAreaField(_l("Actions already taken"), validators=[Optional(), Length(max=LONG)])
-    parents_told = RadioField(_l("Were the parents told about this report?"), choices=YES_NO,
-                              validators=[InputRequired(_l("Say whether the parents were told."))])
-    parents_not_told_why = TextAreaField(_l("If not, why?"), validators=[Length(max=LONG)],
-                                         description=_l("For example: telling them would put the child at risk."))
-    hierarchy_copy = RadioField(_l("Is a copy sent to your hierarchy (for schools: IEN or DASEN)?"), choices=YES_NO,
-                                validators=[InputRequired(_l("Say whether a copy is sent to your hierarchy."))])
-    signalement = RadioField(_l("Has a signalement been sent to the procureur de la République?"), choices=SIGNALEMENT_CHOICES,
-                             validators=[InputRequired(_l("Say whether a signalement was sent to the procureur."))])
+    child_spoke_on = _pro("child_spoke_on", DateField, validators=[Optional(), not_in_future])
+    child_spoke_how = _pro("child_spoke_how", TextAreaField, validators=[Optional(), Length(max=LONG)])
+    child_words = _pro("child_words", TextAreaField, validators=[Optional(), Length(max=LONG)])
+    parental_authority = _pro("parental_authority", SelectField, choices=PARENTAL_AUTHORITY_CHOICES,
+                              validators=[Optional()], default="")
+    context = _pro("context", TextAreaField, validators=[Optional(), Length(max=LONG)])
+    other_services = _pro("other_services", TextAreaField, validators=[Optional(), Length(max=LONG)])
+    actions = _pro("actions", TextAreaField, validators=[Optional(), Length(max=LONG)])
+    parents_told = _pro("parents_told", RadioField, choices=YES_NO,
+                        validators=[InputRequired(_l("Say whether the parents were told."))])
+    parents_not_told_why = _pro("parents_not_told_why", TextAreaField, validators=[Length(max=LONG)])
+    hierarchy_copy = _pro("hierarchy_copy", RadioField, choices=YES_NO,
+                          validators=[InputRequired(_l("Say whether a copy is sent to your hierarchy."))])
+    signalement = _pro("signalement", RadioField, choices=SIGNALEMENT_CHOICES,
+                       validators=[InputRequired(_l("Say whether a signalement was sent to the procureur."))])
 
     def validate_author_phone(self, field):
         if not field.data and not self.author_email.data:
@@ -217,18 +210,19 @@ class ProfessionalForm(StepForm):
                 raise ValidationError(_l("Each date needs the fact observed that day."))
 
 
+def _sender(key, cls, **kw):
+    return cls(label(Q.SENDER, key), description=hint(Q.SENDER, key), **kw)
+
+
 class SenderForm(StepForm):
-    anonymous = RadioField(_l("Do you want to give your name?"),
-                           choices=[("no", _l("Yes, the CRIP may contact me")), ("yes", _l("No, I want to stay anonymous"))],
-                           validators=[InputRequired(_l("Choose whether you give your name."))])
-    name = StringField(_l("Your name"), validators=[Length(max=SHORT)])
-    relation = SelectField(_l("Your relation to the child"), choices=SENDER_RELATION_CHOICES, validators=[Optional()], default="")
-    phone = StringField(_l("Phone"), validators=[Length(max=30)])
-    email = StringField(_l("E-mail"), validators=[Optional(), Email(_l("Enter a valid e-mail address.")), Length(max=200)])
-    contact_language = SelectField(_l("Language you prefer to be contacted in"),
-                                   choices=[(code, name) for code, name, _d in LANGUAGES], default="fr")
-    wants_feedback = BooleanField(_l("I would like to know what follows my report"),
-                                  description=_l("The CRIP answers within 3 months, as far as the child's interest and professional secrecy allow."))
+    anonymous = _sender("anonymous", RadioField, choices=choices(Q.ANONYMOUS),
+                        validators=[InputRequired(_l("Choose whether you give your name."))])
+    name = _sender("name", StringField, validators=[Length(max=SHORT)])
+    relation = _sender("relation", SelectField, choices=SENDER_RELATION_CHOICES, validators=[Optional()], default="")
+    phone = _sender("phone", StringField, validators=[Length(max=30)])
+    email = _sender("email", StringField, validators=[Optional(), Email(_l("Enter a valid e-mail address.")), Length(max=200)])
+    contact_language = _sender("contact_language", SelectField, choices=LANGUAGE_CHOICES, default="fr")
+    wants_feedback = _sender("wants_feedback", BooleanField)
 
     def validate_name(self, field):
         if self.anonymous.data == "no" and not (field.data or "").strip():
@@ -240,8 +234,7 @@ class SenderForm(StepForm):
 
 
 class ProfessionalSenderForm(StepForm):
-    contact_language = SelectField(_l("Language you prefer to be contacted in"),
-                                   choices=[(code, name) for code, name, _d in LANGUAGES], default="fr")
+    contact_language = _sender("contact_language", SelectField, choices=LANGUAGE_CHOICES, default="fr")
 
 
 class AttachmentForm(StepForm):

@@ -7,6 +7,9 @@ from flask import current_app, render_template, request
 
 from ..web import current_profile
 from . import bp
+from .legal import legal_context
+
+bp.context_processor(legal_context)
 
 PAGES = {
     # endpoint: (path, template)

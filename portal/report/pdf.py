@@ -1,73 +1,112 @@
-"""A PDF copy of a professional's transmission, made on the fly and never stored."""
+"""A PDF copy of a professional's transmission, made on the fly from the one summary, never stored.
+
+The PDF is tagged (a structure tree with headings and paragraphs, the document language, a title
+shown by viewers) so that a screen reader reads it in order.
+"""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
-from flask_babel import gettext as _
-from fpdf import FPDF
+from fpdf import FPDF, ViewerPreferences
+from fpdf.enums import MethodReturnValue
+
+from ..domain import questionnaire
 
 FONT_CANDIDATES = (
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-    Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"),
+    (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"), Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")),
+    (Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"), Path("/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf")),
 )
+SIZES = {"/H1": 15, "/H2": 13, "/P": 10.5}
 
 
-def _pdf():
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(True, margin=15)
+class TaggedPDF(FPDF):
+    """FPDF writing each block inside a marked-content sequence tied to a structure element."""
+
+    def __init__(self, lang: str):
+        super().__init__(format="A4")
+        self.set_auto_page_break(True, margin=15)
+        self.set_lang(lang)
+        self.set_display_mode("fullpage")
+        self.viewer_preferences = ViewerPreferences(display_doc_title=True)
+        self.unicode = False
+        for regular, bold in FONT_CANDIDATES:
+            if regular.exists():
+                self.add_font("body", "", str(regular))
+                self.add_font("body", "B", str(bold if bold.exists() else regular))
+                self.unicode = True
+                break
+
+    def use(self, size: float, bold: bool = False):
+        if self.unicode:
+            self.set_font("body", "B" if bold else "", size=size)
+        else:
+            self.set_font("helvetica", "B" if bold else "", size=size)
+
+    def clean(self, text: str) -> str:
+        return text if self.unicode else text.encode("latin-1", "replace").decode("latin-1")
+
+    @contextmanager
+    def tagged(self, struct_type: str):
+        mcid = self.struct_builder.next_mcid_for_page(self.page)
+        _elem, spid = self.struct_builder.add_marked_content(page_number=self.page, struct_type=struct_type, mcid=mcid)
+        self.pages[self.page].struct_parents = spid
+        self._set_min_pdf_version("1.4")
+        self._out(f"{struct_type} <</MCID {mcid}>> BDC")
+        yield
+        self._out("EMC")
+
+    def _height(self, parts) -> float:
+        total = 0.0
+        for text, size, bold, line in parts:
+            self.use(size, bold)
+            total += len(self.multi_cell(self.epw, line, self.clean(text), dry_run=True, output=MethodReturnValue.LINES)) * line
+        return total
+
+    def block(self, struct_type: str, parts, space_before: float = 0.0):
+        """One structure element (heading or paragraph) made of (text, size, bold, line height) parts,
+        kept on one page (a block taller than a page goes out line by line, each line its own element)."""
+        room = self.h - self.b_margin - self.y - space_before
+        height = self._height(parts)
+        usable = self.h - self.t_margin - self.b_margin
+        if height > usable:
+            for text, size, bold, line in parts:
+                self.use(size, bold)
+                for chunk in self.multi_cell(self.epw, line, self.clean(text), dry_run=True, output=MethodReturnValue.LINES):
+                    self.block(struct_type, [(chunk, size, bold, line)])
+            return
+        if height > room:
+            self.add_page()
+        else:
+            self.ln(space_before)
+        with self.tagged(struct_type):
+            for text, size, bold, line in parts:
+                self.use(size, bold)
+                self.multi_cell(self.epw, line, self.clean(text), new_x="LMARGIN", new_y="NEXT")
+
+
+def render_copy(reference: str, answers: dict, *, sent_at, profile, locale: str, gettext) -> bytes:
+    """`gettext`: the translation function of the reader's language (the summary uses `locale`)."""
+    _ = gettext
+    pdf = TaggedPDF(locale)
+    title = _("Information préoccupante sent to %(cell)s", cell=profile.ip_cell)
+    pdf.set_title(title)
+    pdf.set_creator(profile.council)
     pdf.add_page()
-    font = next((p for p in FONT_CANDIDATES if p.exists()), None)
-    if font is not None:
-        pdf.add_font("body", "", str(font))
-        pdf.set_font("body", size=11)
-        return pdf, lambda s: s
-    pdf.set_font("helvetica", size=11)
-    return pdf, lambda s: s.encode("latin-1", "replace").decode("latin-1")
-
-
-def render_copy(reference: str, answers: dict, labels: dict, profile) -> bytes:
-    pdf, clean = _pdf()
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-
-    def line(label, value=""):
-        text = f"{label}: {value}" if value not in (None, "") else str(label)
-        pdf.multi_cell(width, 6, clean(str(text)), new_x="LMARGIN", new_y="NEXT")
-
-    def title(text):
-        pdf.ln(3)
-        pdf.set_font(size=13)
-        pdf.multi_cell(width, 8, clean(str(text)), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(size=11)
-
-    title(_("Information préoccupante sent to %(cell)s", cell=profile.ip_cell))
-    line(_("Reference"), reference)
-    pro = answers.get("pro") or {}
-    title(_("Establishment and author"))
-    for key, label in (("establishment", _("Establishment or service")), ("author_name", _("Your name")),
-                       ("author_role", _("Your role")), ("author_phone", _("Professional phone")),
-                       ("author_email", _("Professional e-mail"))):
-        line(label, pro.get(key))
-    for i, c in enumerate(answers.get("children") or [], 1):
-        title(_("Child %(n)s", n=i))
-        line(_("Name"), f"{c.get('first_name') or ''} {c.get('last_name') or ''}".strip())
-        line(_("Date of birth"), c.get("birth_date"))
-        line(_("Age in years"), c.get("age"))
-        line(_("School and class"), c.get("school"))
-        line(_("Where the child lives"), f"{c.get('postcode') or ''} {c.get('commune_name') or ''}".strip())
-        line(_("Address"), c.get("address"))
-    concern = answers.get("concern") or {}
-    title(_("What worries you"))
-    line(_("What worries you?"), ", ".join(str(labels["category"].get(k, k)) for k in concern.get("categories", [])))
-    line(_("Describe what you saw, heard or were told"), concern.get("account"))
-    title(_("Facts observed, each with its date"))
-    for fact in pro.get("facts") or []:
-        if fact.get("what"):
-            line(fact.get("when") or "—", fact.get("what"))
-    line(_("The child's own words"), pro.get("child_words"))
-    line(_("Family and social context"), pro.get("context"))
-    line(_("Actions already taken"), pro.get("actions"))
-    line(_("Were the parents told about this report?"), labels["yes_no"].get(pro.get("parents_told"), ""))
-    line(_("If not, why?"), pro.get("parents_not_told_why"))
-    line(_("Is a copy sent to your hierarchy (for schools: IEN or DASEN)?"), labels["yes_no"].get(pro.get("hierarchy_copy"), ""))
-    line(_("Has a signalement been sent to the procureur de la République?"), labels["signalement"].get(pro.get("signalement"), ""))
+    pdf.block("/H1", [(title, SIZES["/H1"], True, 8)])
+    head = [(_("Reference"), reference)]
+    if sent_at is not None:
+        head.append((_("Sent on"), questionnaire.format_moment(sent_at, locale)))
+    head.append((_("Sent to"), ", ".join(p for p in (profile.ip_cell, profile.council, profile.postal_address) if p)))
+    if profile.crip_phone:
+        head.append((_("Phone"), profile.crip_phone.number))
+    if profile.email:
+        head.append((_("E-mail"), profile.email))
+    for label, value in head:
+        pdf.block("/P", [(label, SIZES["/P"], True, 5.5), (value, SIZES["/P"], False, 5.5)], space_before=1.5)
+    for section in questionnaire.summary(answers, None, locale):
+        pdf.block("/H2", [(section.title, SIZES["/H2"], True, 7)], space_before=5)
+        for row in section.rows:
+            pdf.block("/P", [(row.label, SIZES["/P"], True, 5.5), (row.value, SIZES["/P"], False, 5.5)],
+                      space_before=1.5)
     return bytes(pdf.output())

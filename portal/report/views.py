@@ -10,7 +10,7 @@ from flask import (abort, current_app, g, make_response, redirect, render_templa
 from flask_babel import get_locale, gettext as _
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from ..domain import attachments, codes, intake, keys, routing, sealing
+from ..domain import attachments, codes, intake, keys, questionnaire, routing, sealing
 from ..extensions import db
 from ..forms import report as F
 from ..forms.base import form_data
@@ -28,6 +28,11 @@ PATHS = {
     "young": ["qui", "enfant", "enfants", "inquietude", "vous", "documents"],
 }
 MAX_CHILDREN = 12
+
+
+@bp.context_processor
+def _declaration():
+    return {"steps": questionnaire}
 
 
 @bp.before_request
@@ -123,6 +128,8 @@ def _render_step(template, status=None, **ctx):
     ctx.setdefault("retour", request.args.get("retour") or request.form.get("retour"))
     ctx.setdefault("source", data.get("source_type") or "public")
     ctx.setdefault("back_url", _previous_step_url(data))
+    ctx.setdefault("revealed_now", g.get("revealed_now", False))
+    ctx.setdefault("conditions", {})
     body = render_template(template, **ctx)
     form = ctx.get("form")
     if status is None:
@@ -193,12 +200,37 @@ def step(step):
 
 def _who(state):
     form = _load(F.WhoForm, {"source_type": state.data.get("source_type"), "sector": state.data.get("sector")})
-    if _posting() and form.validate():
+    if _posting() and _judge(form, questionnaire.WHO, state):
         state.data["source_type"] = form.source_type.data
         state.data["sector"] = form.sector.data if form.source_type.data == "professional" else ""
         state.save()
         return redirect(_next_step(state.data, "qui"))
-    return _render_step("report/step_who.html", form=form, state=state)
+    return _render_step("report/step_who.html", form=form, state=state,
+                        conditions=_conditions(questionnaire.WHO, state, form))
+
+
+def _judge(form, step, state, section=None) -> bool:
+    """Validate a step. A conditional question the sender has not seen yet (hidden when the page was
+    sent, and no script showed it) is revealed on the page that comes back, not judged."""
+    if form.validate():
+        return True
+    data = _store(form)
+    answers = dict(state.data, **({section: data} if section else data))
+    seen = set(request.form.getlist("revealed"))
+    found = questionnaire.conditions(step, questionnaire.path_of(answers), data, answers)
+    seen |= {watch for key, (_s, watch) in found.items() if watch and (request.form.get(key) or "").strip()}
+    for key, (shown, watch) in found.items():
+        if shown and watch and watch not in seen and key in form and form[key].errors:
+            form[key].errors = []
+            g.revealed_now = True
+    form._errors = None
+    return False
+
+
+def _conditions(step, state, form, section=None) -> dict:
+    data = _store(form) if request.method == "POST" else (state.data.get(section) if section else state.data) or {}
+    answers = dict(state.data, **({section: data} if section else data))
+    return questionnaire.conditions(step, questionnaire.path_of(answers), data, answers)
 
 
 def _child_form_class(state):
@@ -283,7 +315,8 @@ def _adults(state):
 
 
 def _concern(state):
-    cls = F.YoungConcernForm if state.data.get("source_type") == "young" else F.ConcernForm
+    cls = {questionnaire.YOUNG: F.YoungConcernForm, questionnaire.PROFESSIONAL: F.ProfessionalConcernForm}.get(
+        questionnaire.path_of(state.data), F.ConcernForm)
     form = _load(cls, state.data.get("concern"))
     if _posting() and form.validate():
         state.data["concern"] = _store(form)
@@ -309,12 +342,14 @@ def _professional(state):
             form.facts.append_entry()
         state.data["pro"] = _store(form)   # keep what was typed, without judging it yet
         state.save()
-        return _render_step("report/step_professional.html", form=form, state=state, focus_last_fact=True)
-    if _posting() and form.validate():
+        return _render_step("report/step_professional.html", form=form, state=state, focus_last_fact=True,
+                            conditions=_conditions(questionnaire.PRO, state, form, "pro"))
+    if _posting() and _judge(form, questionnaire.PRO, state, "pro"):
         state.data["pro"] = _store(form)
         state.save()
         return redirect(_next_step(state.data, "professionnel"))
-    return _render_step("report/step_professional.html", form=form, state=state)
+    return _render_step("report/step_professional.html", form=form, state=state,
+                        conditions=_conditions(questionnaire.PRO, state, form, "pro"))
 
 
 def _sender(state):
@@ -325,7 +360,7 @@ def _sender(state):
         if state.data.get("source_type") == "young" and "anonymous" not in stored:
             stored = dict(stored, anonymous="yes")
         form = _load(F.SenderForm, stored)
-    if _posting() and form.validate():
+    if _posting() and _judge(form, questionnaire.SENDER, state, "sender"):
         data = _store(form)
         if data.get("anonymous") == "yes":
             for k in ("name", "relation", "phone", "email"):
@@ -333,7 +368,8 @@ def _sender(state):
         state.data["sender"] = data
         state.save()
         return redirect(_next_step(state.data, "vous"))
-    return _render_step("report/step_sender.html", form=form, state=state)
+    return _render_step("report/step_sender.html", form=form, state=state,
+                        conditions=_conditions(questionnaire.SENDER, state, form, "sender"))
 
 
 ATTACHMENT_REASONS = {
@@ -431,22 +467,15 @@ def check():
     missing = _missing_steps(state.data)
     if missing:
         return redirect(url_for("report.step", step=missing[0], **({"n": 0} if missing[0] == "enfant" else {})))
-    files = state.file_list()
-    return _render_step("report/check.html", state=state, data=state.data, files=files, form=F.SendForm(),
-                        labels=_labels())
+    return _check_page(state, F.SendForm())
 
 
-def _labels():
-    def as_dict(choices):
-        return {k: v for k, v in choices}
-    return {
-        "source": as_dict(F.SOURCE_CHOICES), "sector": as_dict(F.SECTOR_CHOICES), "sex": as_dict(F.SEX_CHOICES),
-        "age_estimate": as_dict(F.AGE_ESTIMATE_CHOICES), "lives_with": as_dict(F.LIVES_WITH_CHOICES),
-        "category": F.CATEGORY_LABELS, "since": as_dict(F.SINCE_CHOICES), "danger": as_dict(F.DANGER_CHOICES),
-        "relation": as_dict(F.RELATION_CHOICES), "sender_relation": as_dict(F.SENDER_RELATION_CHOICES),
-        "yes_no": as_dict(F.YES_NO), "signalement": as_dict(F.SIGNALEMENT_CHOICES),
-        "language": {c: n for c, n, _d in __import__("portal.i18n", fromlist=["LANGUAGES"]).LANGUAGES},
-    }
+def _check_page(state, form, status=None, files=None, **extra):
+    """Check-your-answers: the report read back by the one summary, with a "Change" link per answer."""
+    files = state.file_list() if files is None else files
+    sections = questionnaire.summary(state.data, None, str(get_locale()),
+                                     files=[meta["name"] for _fid, meta in files])
+    return _render_step("report/check.html", status=status, state=state, sections=sections, form=form, **extra)
 
 
 def _send_limit_key():
@@ -468,15 +497,10 @@ def send():
     if missing:
         return redirect(url_for("report.check"))
     if not form.validate():
-        files = state.file_list()
-        return _render_step("report/check.html", status=400, state=state, data=state.data, files=files,
-                            form=form, labels=_labels())
+        return _check_page(state, form, status=400)
     from ..ratelimit import hit, retry_after
     if not hit("send", current_app.config["RATELIMIT_SEND"]):
-        files = state.file_list()
-        response = make_response(_render_step(
-            "report/check.html", status=429, state=state, data=state.data, files=files, form=form,
-            labels=_labels(), limited=True))
+        response = make_response(_check_page(state, form, status=429, limited=True))
         response.headers["Retry-After"] = str(retry_after("send", current_app.config["RATELIMIT_SEND"]))
         return response
     automated = bool(form.website.data) or (
@@ -505,7 +529,8 @@ def _commit_send(state, automated: bool):
         state.row.confirmation = sealing.encrypt_json(state.key, {
             "reference": receipt.reference, "code": receipt.code, "source_type": state.data.get("source_type"),
             "crip": receipt.crip, "routing": receipt.routing_status, "child_departement": receipt.departement,
-            "answers": state.data if state.data.get("source_type") == "professional" else None})
+            "answers": state.data if state.data.get("source_type") == "professional" else None,
+            "sent_at": now_utc().isoformat()})
         state.row.ciphertext = sealing.encrypt_json(state.key, {"sent": True})
         state.row.files.clear()
         state.row.updated_at = now_utc()
@@ -536,9 +561,7 @@ def _notify_if_urgent(session_, ip_id, departement):
 
 
 def _send_failed(state):
-    files = _safe_files(state)
-    return _render_step("report/check.html", status=503, state=state, data=state.data, files=files,
-                        form=F.SendForm(), labels=_labels(), failed=True)
+    return _check_page(state, F.SendForm(), status=503, failed=True, files=_safe_files(state))
 
 
 def _safe_files(state):
@@ -580,8 +603,11 @@ def confirmation_pdf():
     conf = state.confirmation() if state is not None else None
     if conf is None or not conf.get("answers"):
         abort(404)
+    from datetime import datetime
     from .pdf import render_copy
-    pdf = render_copy(conf["reference"], conf["answers"], _labels(), current_profile())
+    sent_at = datetime.fromisoformat(conf["sent_at"]) if conf.get("sent_at") else None
+    pdf = render_copy(conf["reference"], conf["answers"], sent_at=sent_at, profile=current_profile(),
+                      locale=str(get_locale()), gettext=_)
     response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{conf["reference"]}.pdf"'

@@ -506,3 +506,37 @@ def test_in_names(tmp_path):
     assert p.in_names == {"pt": "no Testshire", "fr": "en Testshire"}
     err = broken(tmp_path, VALID + '\n[in_names]\npt = ""\n')
     assert err.field == "in_names.pt"
+
+
+# Publication and accessibility facts ------------------------------------------------------------
+
+def test_publication_and_accessibility_default_to_not_given(tmp_path):
+    p = parse_profile(write(tmp_path, VALID))
+    assert (p.publication.director, p.publication.host, p.publication.dpo_contact) == ("", "", "")
+    assert p.accessibility.status == "non-compliant" and p.accessibility.statement_date is None
+    assert p.missing_for_production() == [
+        "publication.director", "publication.host", "publication.dpo_contact",
+        "accessibility.statement_date", "accessibility.contact", "accessibility.plan"]
+
+
+def test_accessibility_table_is_validated(tmp_path):
+    err = broken(tmp_path, VALID + '\n[accessibility]\nstatus = "compliant-ish"\n')
+    assert err.field == "accessibility.status"
+    err = broken(tmp_path, VALID + '\n[accessibility]\nstatus = "fully compliant"\n')
+    assert err.field == "accessibility.status" and "audit" in err.problem
+    err = broken(tmp_path, VALID + '\n[accessibility]\nstatement_date = "25/11/2026"\n')
+    assert err.field == "accessibility.statement_date"
+    err = broken(tmp_path, VALID + '\n[accessibility]\ncompliance_rate = 80\n')
+    assert err.field == "accessibility.compliance_rate"
+    err = broken(tmp_path, VALID + '\n[accessibility]\nplan = ["2027"]\n')
+    assert err.field == "accessibility.plan[0]"
+    err = broken(tmp_path, VALID + '\n[accessibility]\nauditor = "x"\n')
+    assert err.field == "accessibility.auditor"
+    err = broken(tmp_path, VALID + '\n[publication]\ndpo = "x"\n')
+    assert err.field == "publication.dpo"
+
+
+def test_shipped_profiles_give_a_statement_date_and_invent_no_legal_fact(shipped):
+    for code, p in shipped.items():
+        assert p.accessibility.statement_date is not None, code
+        assert p.publication.director == p.publication.host == p.publication.dpo_contact == "", code

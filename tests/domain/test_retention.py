@@ -12,6 +12,11 @@ from portal.models import (
 )
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
+
+
+def uniform(days, undecided=3650):
+    """The same duration for every decided outcome."""
+    return retention.Policy(days, days, days, days, undecided)
 _n = [0]
 
 
@@ -58,14 +63,14 @@ def test_due_and_not_due(app):
         make_ip(s, status="analysis", decided_days_ago=900, full=False)          # reopened (odd data)
         make_ip(s, status="closed", decided_days_ago=None, full=False)           # no decision date
         s.commit()
-        due = retention.due_for_purge(s, NOW, 730)
+        due = retention.due_for_purge(s, NOW, uniform(730))
         assert due == sorted([old_closed.id, old_signal.id, old_linked.id])
         # The duration is a parameter: a shorter retention catches more.
-        assert len(retention.due_for_purge(s, NOW, 5)) == 5
+        assert len(retention.due_for_purge(s, NOW, uniform(5))) == 5
         # Naive "now" is read as UTC.
-        assert retention.due_for_purge(s, NOW.replace(tzinfo=None), 730) == due
+        assert retention.due_for_purge(s, NOW.replace(tzinfo=None), uniform(730)) == due
         with pytest.raises(ValueError):
-            retention.due_for_purge(s, NOW, 0)
+            uniform(0)
 
 
 def test_purge_removes_everything_that_belongs_to_the_ip(app):
@@ -81,7 +86,7 @@ def test_purge_removes_everything_that_belongs_to_the_ip(app):
         gone_id, kept_id = gone.id, kept.id
         assert _count(s, Attachment) == 4 and _count(s, Message) == 2
 
-        ids = retention.due_for_purge(s, NOW, 730)
+        ids = retention.due_for_purge(s, NOW, uniform(730))
         assert ids == [gone_id, retention_link.id]
         assert retention.purge(s, ids) == 2
         s.commit()
@@ -121,7 +126,7 @@ def test_cli_dry_run_deletes_nothing(app):
         db.session.commit()
     result = _cli(app).invoke(args=["purge", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "2 IP(s)" in result.output and "nothing deleted" in result.output
+    assert "2 IP(s) in all" in result.output and "nothing deleted" in result.output
     with app.app_context():
         assert _count(db.session, InformationPreoccupante) == 2
         assert _count(db.session, Attachment) == 4
@@ -160,7 +165,58 @@ def test_cli_retention_from_config(app):
         make_ip(db.session, decided_days_ago=100)
         db.session.commit()
     runner = _cli(app)
-    assert "0 IP(s)" in runner.invoke(args=["purge", "--dry-run"]).output
+    assert "0 IP(s) in all" in runner.invoke(args=["purge", "--dry-run"]).output
     app.config["RETENTION_CLOSED_DAYS"] = 90
     out = runner.invoke(args=["purge", "--dry-run"]).output
-    assert "1 IP(s) decided more than 90 days ago" in out
+    assert "closed without further action: kept 90 days after the decision (RETENTION_CLOSED_DAYS): 1 IP(s) due." in out
+
+
+# One rule per outcome, undecided IPs included ---------------------------------------------------
+
+def test_each_outcome_has_its_own_duration(app):
+    with app.app_context():
+        s = db.session
+        closed = make_ip(s, status="closed", decided_days_ago=200, full=False)
+        helped = make_ip(s, status="help", decided_days_ago=200, full=False)
+        judicial = make_ip(s, status="signalement", decided_days_ago=200, full=False)
+        transferred = make_ip(s, status="transferred", decided_days_ago=200, full=False)
+        linked = make_ip(s, status="linked", decided_days_ago=200, full=False)
+        undecided = make_ip(s, status="evaluation", received_days_ago=400, full=False)
+        fresh = make_ip(s, status="new", received_days_ago=10, full=False)
+        s.commit()
+        policy = retention.Policy(no_followup_days=100, help_days=300, judicial_days=150, passed_on_days=250,
+                                  undecided_days=365)
+        got = {rule.name: ids for rule, ids in retention.due_by_rule(s, NOW, policy)}
+        assert got == {"no_followup": [closed.id], "help": [], "judicial": [judicial.id], "passed_on": [],
+                       "undecided": [undecided.id]}
+        assert retention.due_for_purge(s, NOW, policy) == sorted([closed.id, judicial.id, undecided.id])
+        policy = retention.Policy(300, 100, 300, 100, 5)
+        assert retention.due_for_purge(s, NOW, policy) == sorted(
+            [helped.id, transferred.id, linked.id, undecided.id, fresh.id])
+
+
+def test_policy_from_the_settings(app):
+    policy = retention.Policy.from_config(app.config)
+    assert [(r.name, r.days, r.since) for r in policy.rules()] == [
+        ("no_followup", 730, "decision"), ("help", 730, "decision"), ("judicial", 730, "decision"),
+        ("passed_on", 730, "decision"), ("undecided", 1095, "receipt")]
+
+
+def test_cli_dry_run_shows_each_rule(app):
+    with app.app_context():
+        make_ip(db.session, status="help", decided_days_ago=800, full=False)
+        make_ip(db.session, status="analysis", received_days_ago=1200, full=False)
+        db.session.commit()
+    out = _cli(app).invoke(args=["purge", "--dry-run"]).output
+    lines = out.splitlines()
+    assert lines[:6] == [
+        "closed without further action: kept 730 days after the decision (RETENTION_CLOSED_DAYS): 0 IP(s) due.",
+        "administrative help: kept 730 days after the decision (RETENTION_HELP_DAYS): 1 IP(s) due.",
+        "referred to the judicial authority: kept 730 days after the decision (RETENTION_JUDICIAL_DAYS): 0 IP(s) due.",
+        "transferred to another CRIP or linked to another IP: kept 730 days after the decision "
+        "(RETENTION_PASSED_ON_DAYS): 0 IP(s) due.",
+        "never decided: kept 1095 days after receipt (RETENTION_UNDECIDED_DAYS): 1 IP(s) due.",
+        "2 IP(s) in all are due for deletion.",
+    ]
+    with app.app_context():
+        assert _count(db.session, InformationPreoccupante) == 2

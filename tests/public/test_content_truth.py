@@ -144,7 +144,7 @@ def test_the_name_enters_sentences_as_a_phrase_of_the_language(apps, code, engli
     fr = client.get("/?lang=fr").get_data(as_text=True)
     assert french in h1(fr)
     for lang in ("ar", "es", "pt", "uk", "tr", "ro", "fa", "ps"):
-        for path in ("/", "/contacts", "/protection-de-l-enfance"):
+        for path in ("/", "/contacts", "/protection-de-l-enfance", "/signaler/"):
             body = client.get(f"{path}?lang={lang}").get_data(as_text=True)
             assert french not in html.unescape(body), (lang, path)
 
@@ -164,3 +164,27 @@ def test_information_preoccupante_and_crip_are_explained_on_the_home_page(apps):
     first_crip = text.index("CRIP")
     assert "the CRIP, the Département's team that receives every \"information préoccupante\", that is, every worry about a child" in text
     assert text.index("the Département's team") > first_crip - 10
+
+
+# Quick exit -----------------------------------------------------------------------------------
+
+def test_escape_hint_is_hidden_until_javascript_shows_it(apps):
+    body = apps["31"].test_client().get("/?lang=en").get_data(as_text=True)
+    hint = re.search(r'<span class="quick-exit-hint"[^>]*>', body).group(0)
+    assert "hidden" in hint and "data-js-only" in hint
+    assert 'href="/sortie"' in body
+
+
+def test_safety_page_says_what_works_without_javascript(apps):
+    body = html.unescape(apps["31"].test_client().get("/naviguer-en-securite?lang=en").get_data(as_text=True))
+    assert "This works when JavaScript is turned on in your browser." in body
+    assert "Without JavaScript, the Back button can still bring you back to this site." in body
+
+
+def test_site_script_binds_escape_only_where_the_quick_exit_is():
+    from pathlib import Path
+    js = (Path(__file__).resolve().parents[2] / "portal" / "static" / "js" / "site.js").read_text()
+    assert "location.replace(link.href)" in js
+    body = js[js.index("if (link) {"):js.index("// Move focus")]
+    assert 'addEventListener("keydown"' in body        # the Escape shortcut lives inside `if (link)`
+    assert "[data-js-only]" in js

@@ -254,13 +254,21 @@ def test_add_fact_adds_a_row_and_keeps_what_was_typed(report_app, reporter):
     reporter.step("professionnel", data, to="/etape/vous")
     reporter.step("vous", {"contact_language": "fr"})
     check = reporter.to_check()
-    assert "2024-03-04 – Bleus sur les bras." in check.text
-    assert "2024-03-20 – Fait ajouté." in check.text
+    # Dates as people write them in the page's language (English here), never ISO.
+    assert "Mar 4, 2024 – Bleus sur les bras." in check.text
+    assert "Mar 20, 2024 – Fait ajouté." in check.text
+    assert "2024-03-04" not in check.text
 
 
 def test_parents_not_told_needs_a_reason(reporter):
     _to_professional_step(reporter)
-    page = reporter.step_page("professionnel", dict(PRO, parents_told="no", parents_not_told_why="  "))
+    # Without JavaScript the question was not on the page: "No" reveals it, without an error yet.
+    revealed = reporter.step_page("professionnel", dict(PRO, parents_told="no"))
+    assert revealed.status == 200 and not revealed.has_error_summary
+    assert revealed.has_field("parents_not_told_why") and "A question was added below" in revealed.text
+    # Seen and left empty: now it is judged.
+    page = reporter.step_page("professionnel", dict(PRO, parents_told="no", parents_not_told_why="  ",
+                                                    revealed="parents_told=no"))
     assert ("#parents_not_told_why", "Explain why the parents were not told.") in page.error_links
     assert "parents_not_told_why" in page.ids
     assert page.checked("parents_told") == ["no"]

@@ -32,7 +32,12 @@ def test_who_step_requires_an_answer(reporter):
 
 def test_professional_must_give_a_sector(reporter):
     reporter.fill(until="qui")
-    page = refused(reporter, "qui", {"source_type": "professional", "sector": ""}, None, "Choose your sector.")
+    # Without JavaScript the sector is not on the page yet: choosing "professional" reveals it.
+    revealed = reporter.step_page("qui", {"source_type": "professional", "sector": ""})
+    assert revealed.status == 200 and not revealed.has_error_summary and revealed.has_field("sector")
+    assert "(optional)" not in revealed.text
+    page = refused(reporter, "qui", {"source_type": "professional", "sector": "", "revealed": "source_type=professional"},
+                   None, "Choose your sector.")
     assert page.checked("source_type") == ["professional"]
 
 
@@ -137,7 +142,8 @@ def test_sender_step_requires_a_choice(reporter):
 
 def test_named_sender_gives_a_name_and_a_contact(reporter):
     reporter.fill(until="vous")
-    page = refused(reporter, "vous", {"anonymous": "no", "relation": "family", "contact_language": "fr"}, None,
+    page = refused(reporter, "vous", {"anonymous": "no", "relation": "family", "contact_language": "fr",
+                                      "revealed": "anonymous=no"}, None,
                    "Enter your name, or choose to stay anonymous.",
                    "Give a phone number or an e-mail address, or choose to stay anonymous.")
     assert page.value("relation") == "family"
