@@ -306,7 +306,11 @@ def portal_env(instance: Path, database_url: str, **extra) -> dict:
            if not k.startswith(("PORTAL_", "RATELIMIT_", "EVALUATION_", "ATTACHMENT_", "MAIL_"))
            and k not in ("DATABASE_URL", "SECRET_KEY", "FORM_MIN_SECONDS", "TRUSTED_PROXIES", "MAX_CONTENT_LENGTH")}
     env.update({
-        "PORTAL_ENV": "production",
+        # Production behaviour (HTTPS: HSTS and secure cookies; a required SECRET_KEY, given below) without
+        # PORTAL_ENV=production, which also refuses the demo profiles (publication director, DPO... "to be
+        # provided"): nothing else depends on it.
+        "PORTAL_ENV": "development",
+        "PORTAL_HTTPS": "true",
         "SECRET_KEY": secrets.token_hex(32),
         "PORTAL_INSTANCE_PATH": str(instance),
         "DATABASE_URL": database_url,

@@ -76,7 +76,7 @@ def _create_app(config, env) -> Flask:
                                            production=app.config["ENV_NAME"] == "production")
     app.config["MULTI_DEPARTEMENT"] = len(app.config["PROFILES"]) > 1
 
-    from .extensions import babel, csrf, db
+    from .extensions import babel, cache, csrf, db
     from .i18n import select_locale
     from .paths import TRANSLATIONS
     from . import ratelimit, web
@@ -85,6 +85,7 @@ def _create_app(config, env) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    cache.init_app(app)
     csrf.init_app(app)
     ratelimit.init_app(app)
 

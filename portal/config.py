@@ -211,6 +211,11 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         # The public site alone never holds the back office's secrets, whatever was passed.
         cfg["CRIP_SECRET_KEY"] = None
         cfg["AUDIT_KEY"] = None
+    # Flask-Caching, in each process's memory: what it holds is rendered from the profiles and the
+    # catalogs, the same in every worker (see portal/web.py). PAGE_CACHE=false renders everything each time.
+    cfg.setdefault("CACHE_TYPE", "SimpleCache" if cfg["PAGE_CACHE"] else "NullCache")
+    cfg.setdefault("CACHE_DEFAULT_TIMEOUT", 300)
+    cfg.setdefault("CACHE_THRESHOLD", 5000)
     cfg.setdefault("SESSION_COOKIE_SECURE", cfg["HTTPS"])
     if "SESSION_COOKIE_SECURE" not in overrides:
         cfg["SESSION_COOKIE_SECURE"] = cfg["HTTPS"]

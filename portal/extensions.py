@@ -5,11 +5,13 @@ import logging
 
 from flask import current_app, g
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 babel = Babel()
+cache = Cache()    # per process: rendered pages and the parts of the layout that do not depend on the request
 csrf = CSRFProtect()
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,32 @@ from sqlalchemy import (
     BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def as_utc(dt: datetime | None) -> datetime | None:
+    """The same instant as an aware UTC datetime; a naive datetime is taken as UTC."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back as an aware UTC datetime, whatever the database
+    (SQLite keeps no time zone and gives back naive values; PostgreSQL gives the session's zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return as_utc(value)
+
+    def process_result_value(self, value, dialect):
+        return as_utc(value)
 
 
 class Base(DeclarativeBase):
@@ -30,7 +52,7 @@ class CripKey(Base):
     departement: Mapped[str] = mapped_column(String(3), index=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Draft(Base):
@@ -40,8 +62,8 @@ class Draft(Base):
     departement: Mapped[str] = mapped_column(String(3))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     submission_token: Mapped[str] = mapped_column(String(43), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Once sent: the IP it became, and the confirmation (reference + follow-up code) sealed with the
     # draft key so that a double post or a refresh shows the very same confirmation.
     ip_id: Mapped[int | None] = mapped_column(ForeignKey("ips.id", ondelete="SET NULL"), nullable=True)
@@ -59,7 +81,7 @@ class DraftFile(Base):
     # {"name", "mime"} encrypted with the draft key (since 0006; before, they led the content).
     meta: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     size: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     draft: Mapped[Draft] = relationship(back_populates="files")
 
 
@@ -89,7 +111,7 @@ class InformationPreoccupante(Base):
     urgency_reasons: Mapped[str] = mapped_column(String(200), default="")
     probably_automated: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default="new")
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     analysis_due: Mapped[date] = mapped_column(Date)
     evaluation_due: Mapped[date] = mapped_column(Date)
     crip_key_id: Mapped[int] = mapped_column(ForeignKey("crip_keys.id"))
@@ -98,7 +120,7 @@ class InformationPreoccupante(Base):
     taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     assigned_team: Mapped[str | None] = mapped_column(String(40), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     signalement_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     transfer_to: Mapped[str | None] = mapped_column(String(3), nullable=True)
     # Routing between CRIPs: the département whose site received it, when another CRIP holds it.
@@ -160,7 +182,7 @@ class Attachment(Base):
     mime: Mapped[str] = mapped_column(String(80))
     size: Mapped[int] = mapped_column(Integer)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)   # sealed JSON-free blob: name + content
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ip: Mapped[InformationPreoccupante] = relationship(back_populates="attachments")
 
 
@@ -175,8 +197,8 @@ class FollowUp(Base):
     kdf: Mapped[str] = mapped_column(String(16), default="blake2b", server_default="argon2id")
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The current follow-up session (a random nonce the cookie must match); cleared at sign-out.
     session_nonce: Mapped[str | None] = mapped_column(String(43), nullable=True)
     ip: Mapped[InformationPreoccupante] = relationship(back_populates="followup")
@@ -190,8 +212,8 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(10))      # to_crip | to_sender
     sealed_for_crip: Mapped[bytes] = mapped_column(LargeBinary)
     sealed_for_sender: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ip: Mapped[InformationPreoccupante] = relationship(back_populates="messages")
 
 
@@ -211,15 +233,15 @@ class StaffUser(Base):
     totp_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
     recovery_codes: Mapped[str] = mapped_column(Text, default="")   # keyed hashes, comma-separated
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)    # bumped by "sign out everywhere"
     # The last TOTP time step accepted: a code (its step or an earlier one) never works twice.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     key_salt: Mapped[bytes | None] = mapped_column(LargeBinary(16), nullable=True)
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)   # CRIP key, wrapped
-    last_queue_view_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_queue_view_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)   # back office language
     # Set while the password is a one-time enrolment secret given by a key holder.
     password_must_change: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -245,7 +267,7 @@ class IpEvent(Base):
     __tablename__ = "ip_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     from_status: Mapped[str] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
@@ -269,14 +291,14 @@ class IpLink(Base):
     __tablename__ = "ip_links"
     ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), primary_key=True)
     linked_ip_id: Mapped[int] = mapped_column(ForeignKey("ips.id", ondelete="CASCADE"), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEntry(Base):
     """Append-only, hash-chained audit log: each line's hash covers the previous line's hash."""
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(80), default="")
@@ -291,11 +313,11 @@ class OutboxMail(Base):
     """Notifications waiting to be sent by `flask outbox send`; never any content of an IP."""
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recipient: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(30))
     dedup_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from urllib.parse import urlencode
 
 from flask import abort, current_app, g, render_template, request, url_for
 from flask_babel import format_decimal, get_locale, gettext as _
@@ -97,31 +98,80 @@ def _security_headers(response):
     return response
 
 
+def lang_prefix() -> str:
+    """The current page's address with its query, ready for `lang=<code>` at the end (computed once
+    per request: the language list links to the same page in each language). Built from the matched
+    route only, never from the raw path (on an unrouted path such as `/%5Cevil.example/` or
+    `//evil.example/` a path-built link would leave the site); without a route (an error page), a
+    query-only link, which keeps the browser on the current page."""
+    prefix = g.get("_lang_prefix")
+    if prefix is None:
+        # url_for's own arguments (_external, _scheme, _anchor…) never come from the query string.
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang" and not k.startswith("_")]
+        path = None
+        if request.endpoint and request.method == "GET" and request.url_rule is not None:
+            values = dict(request.view_args or {})
+            if g.get("dep_code") and current_app.url_map.is_endpoint_expecting(request.endpoint, "dep"):
+                values["dep"] = g.dep_code
+            try:
+                path = url_for(request.endpoint, **values)
+            except Exception:   # a route that cannot be rebuilt: the query-only link below
+                path = None
+        if path is None:
+            prefix = "?lang="
+        else:
+            prefix = f"{path}?{urlencode(args) + '&' if args else ''}lang="
+        g._lang_prefix = prefix
+    return prefix
+
+
 def lang_url(code):
-    """The current page in another language, built from the matched route only: never from the raw
-    path (on an unrouted path such as `/%5Cevil.example/` a path-built link would leave the site).
-    Without a route (an error page), a query-only link: the browser keeps the current page."""
-    from urllib.parse import urlencode
-    # url_for's own arguments (_external, _scheme, _anchor…) never come from the query string.
-    args = {k: v for k, v in request.args.items() if not k.startswith("_")}
-    args["lang"] = code
-    if request.endpoint and request.method == "GET" and request.url_rule is not None:
-        values = dict(request.view_args or {})
-        if g.get("dep_code") and current_app.url_map.is_endpoint_expecting(request.endpoint, "dep"):
-            values["dep"] = g.dep_code
-        try:
-            return url_for(request.endpoint, **{**args, **values})
-        except Exception:   # a stray argument the route cannot build: the query-only link below
-            pass
-    return "?" + urlencode({"lang": code})
+    """The current page in another language (see lang_prefix)."""
+    return lang_prefix() + code
+
+
+# The layout -----------------------------------------------------------------------------------------
+# What base.html shows around a page depends on the département, the language and, for the emergency
+# numbers, whether the CRIP line is open: those parts are rendered once per combination and kept in
+# the cache ({% cache %} blocks keyed by layout_key() and line_key()); the rest is per request.
+
+def _layout():
+    """(locale, profile, line status) of this request, computed once."""
+    state = g.get("_layout")
+    if state is None:
+        locale = str(get_locale() or i18n.DEFAULT)
+        profile = current_profile()
+        line = hours.status(profile.crip_phone.hours, now_utc()) if profile and profile.crip_phone else None
+        state = g._layout = (locale, profile, line)
+    return state
+
+
+def layout_key() -> str:
+    locale, profile, _line = _layout()
+    return f"{profile.code if profile else '-'}:{locale}"
+
+
+def line_key() -> str:
+    """The state of the CRIP line as the pages word it (open until …, closed, opens …)."""
+    line = _layout()[2]
+    if line is None:
+        return "-"
+    when = line.closes_at or line.opens_at
+    return f"{int(line.known)}{int(line.open)}{int(line.always)}:{when.isoformat() if when else ''}"
+
+
+def _quick_exit_url() -> str:
+    if "quick_exit" in current_app.view_functions:
+        return url_for("quick_exit")
+    return current_app.config["QUICK_EXIT_URL"]
+
+
+def _draft_hours() -> str:
+    return format_decimal(round(current_app.config["DRAFT_TTL_SECONDS"] / 3600, 1))
 
 
 def _globals():
-    locale = str(get_locale() or i18n.DEFAULT)
-    profile = current_profile()
-    line = None
-    if profile and profile.crip_phone:
-        line = hours.status(profile.crip_phone.hours, now_utc())
+    locale, profile, line = _layout()
     return {
         "profile": profile,
         "line_status": line,
@@ -129,12 +179,31 @@ def _globals():
         "text_dir": i18n.direction(locale),
         "languages": i18n.LANGUAGES,
         "lang_url": lang_url,
+        "lang_prefix": lang_prefix,
+        "layout_key": layout_key,
+        "line_key": line_key,
         "multi_departement": current_app.config["MULTI_DEPARTEMENT"],
-        "quick_exit_url": url_for("quick_exit") if "quick_exit" in current_app.view_functions else current_app.config["QUICK_EXIT_URL"],
+        "quick_exit_url": LazyText(_quick_exit_url),
         "serves_public": "public" in current_app.config["PORTAL_SERVES"],
         "catalog_reviewed": catalog_reviewed(locale),
-        "draft_hours": format_decimal(round(current_app.config["DRAFT_TTL_SECONDS"] / 3600, 1)),
+        "draft_hours": LazyText(_draft_hours),
     }
+
+
+class LazyText:
+    """A template value computed only if the template prints it (most pages take it from the cache)."""
+
+    __slots__ = ("_fn",)
+
+    def __init__(self, fn):
+        self._fn = fn
+
+    def __str__(self) -> str:
+        return str(self._fn())
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+        return str(escape(self._fn()))
 
 
 _REVIEW_CACHE: dict = {}

@@ -25,6 +25,14 @@ def test_language_links_on_an_unrouted_path_stay_on_the_site(tmp_path, deps, pat
         assert "evil" not in href
 
 
+@pytest.mark.parametrize("deps", [["31"], ["31", "38"]])
+def test_language_links_on_a_protocol_relative_path_stay_on_the_site(tmp_path, deps):
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=deps)
+    r = app.test_client().get("/", environ_overrides={"PATH_INFO": "//evil.example/"})
+    links = _lang_links(r.get_data(as_text=True))
+    assert links and all(not h.startswith("//") and "evil" not in h for h in links), links
+
+
 def test_language_links_of_a_page_come_from_its_route(tmp_path):
     app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
     body = app.test_client().get("/contacts?_external=1&_scheme=https&x=1",

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from ..models import AuditEntry
+from ..models import AuditEntry, as_utc
 
 GENESIS = "0" * 64
 SEP = "\x1f"
@@ -35,18 +35,11 @@ ADVISORY_LOCK_KEY = int.from_bytes(b"AUDITLOG", "big") & 0x7FFF_FFFF_FFFF_FFFF
 _ACTION_MAX, _TARGET_MAX, _DETAIL_MAX = 40, 80, 400
 
 
-def _utc(dt: datetime) -> datetime:
-    """SQLite gives back naive datetimes (stored in UTC): read them as UTC."""
-    if dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
-
-
 def canonical(prev_hash: str, at: datetime, actor_id: int | None, action: str, target: str,
               detail: str) -> bytes:
     fields = (
         prev_hash,
-        _utc(at).isoformat(timespec="microseconds"),
+        as_utc(at).isoformat(timespec="microseconds"),
         "" if actor_id is None else str(int(actor_id)),
         action or "",
         target or "",
@@ -74,7 +67,7 @@ def record(session: Session, *, actor_id: int | None, action: str, target: str =
            detail: str = "", now: datetime | None = None) -> AuditEntry:
     """Append one line to the log (flushed, not committed). Texts are cut to the column sizes
     before hashing, so what is stored is exactly what was hashed."""
-    at = _utc(now or datetime.now(timezone.utc))
+    at = as_utc(now or datetime.now(timezone.utc))
     action = (action or "")[:_ACTION_MAX]
     target = (target or "")[:_TARGET_MAX]
     detail = (detail or "")[:_DETAIL_MAX]

@@ -190,12 +190,8 @@ def check_followup(session: Session, *, reference: str, code: str, secret_key: s
     if ip is None or ip.followup is None:
         return None
     fu = ip.followup
-    locked_until = fu.locked_until
-    if locked_until is not None and locked_until.tzinfo is None:
-        from datetime import timezone
-        locked_until = locked_until.replace(tzinfo=timezone.utc)
-    if locked_until and locked_until > now:
-        raise FollowUpLocked(locked_until)
+    if fu.locked_until and fu.locked_until > now:
+        raise FollowUpLocked(fu.locked_until)
     import hmac
     if norm is None or not hmac.compare_digest(fu.code_hash, codes.code_hash(secret_key, norm)):
         fu.failed_attempts += 1

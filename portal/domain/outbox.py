@@ -18,14 +18,14 @@ import hashlib
 import logging
 import smtplib
 import ssl
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
-from ..models import InformationPreoccupante as IP, OutboxMail, StaffUser
+from ..models import InformationPreoccupante as IP, OutboxMail, StaffUser, as_utc
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,6 @@ FOOTER = (
     "connectez-vous au back-office de la CRIP pour la consulter.\n"
     "Message automatique, merci de ne pas y répondre."
 )
-
-
-def _utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
 def _recipient_tag(recipient: str) -> str:
@@ -121,7 +117,7 @@ def notify_deadline(session: Session, ip: IP, recipients, days_left: int, *,
 def deadline_reminders(session: Session, now: datetime, days_before=(7, 1), *,
                        departement: str | None = None, tz=PARIS) -> list[tuple[IP, int]]:
     """Undecided IPs whose evaluation is due in exactly one of `days_before` days (local date)."""
-    today = _utc(now).astimezone(tz).date()
+    today = as_utc(now).astimezone(tz).date()
     targets = {today + timedelta(days=int(d)): int(d) for d in days_before}
     if not targets:
         return []
@@ -139,7 +135,7 @@ def feedback_reminders(session: Session, now: datetime, days_before=(14, 1), *,
     """IPs whose sender (a professional or an elected official) must be told what followed
     (CASF L226-5) in exactly one of `days_before` days (Paris date), whatever the IP's status, and
     who has not been told yet."""
-    today = _utc(now).astimezone(tz).date()
+    today = as_utc(now).astimezone(tz).date()
     targets = {today + timedelta(days=int(d)): int(d) for d in days_before}
     if not targets:
         return []
@@ -202,7 +198,7 @@ def send_pending(session: Session, *, sender, now: datetime, max_attempts: int =
             log.warning("outbox mail %s not sent (attempt %s of %s): %s", mail.id, mail.attempts,
                         max_attempts, type(exc).__name__)
         else:
-            mail.sent_at = _utc(now)
+            mail.sent_at = as_utc(now)
             sent += 1
         session.commit()
     return sent, failed

@@ -28,13 +28,14 @@ of Alsace-Moselle (57, 67, 68) and of the overseas départements.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.relativedelta import relativedelta
 
+from ..models import as_utc
 from . import questionnaire
 
 IMMEDIATE, HIGH, NORMAL = 1, 2, 3
@@ -64,9 +65,7 @@ def paris_date(moment: datetime | date) -> date:
     """The date in Paris at `moment` (a naive datetime is taken as UTC); a date is returned as is."""
     if not isinstance(moment, datetime):
         return moment
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(PARIS).date()
+    return as_utc(moment).astimezone(PARIS).date()
 
 
 def add_months(start: date, months: int) -> date:

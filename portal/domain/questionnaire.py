@@ -33,8 +33,12 @@ TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 WHO, CHILD, CHILDREN, ADULTS, CONCERN, PRO, SENDER, FILES, URGENT = (
     "qui", "enfant", "enfants", "adultes", "inquietude", "professionnel", "vous", "documents", "urgence")
 PUBLIC, PROFESSIONAL, YOUNG = "public", "professional", "young"
+# An elected official (a mayor…) answers the public's questions, but is owed feedback like a
+# professional (CASF L226-5; portal.domain.priority.FEEDBACK_DUTY_SOURCES).
+ELECTED = "elected"
 PATHS = {
     PUBLIC: (WHO, CHILD, CHILDREN, ADULTS, CONCERN, SENDER, FILES),
+    ELECTED: (WHO, CHILD, CHILDREN, ADULTS, CONCERN, SENDER, FILES),
     PROFESSIONAL: (WHO, CHILD, CHILDREN, ADULTS, CONCERN, PRO, SENDER, FILES),
     YOUNG: (WHO, CHILD, CHILDREN, CONCERN, SENDER, FILES),
 }
@@ -79,6 +83,7 @@ SOURCES = vocab(
     (PUBLIC, N_("A member of the public or of the family (neighbour, relative, friend…)")),
     (PROFESSIONAL, N_("A professional (school, health, social work, childcare, sport and leisure, police or justice…)")),
     (YOUNG, N_("A young person: I am writing about myself or about a friend")),
+    (ELECTED, N_("An elected official (mayor, deputy mayor…)")),
 )
 SECTORS = vocab(
     ("school", N_("School (Éducation nationale, private school)")),
@@ -133,11 +138,11 @@ SINCE = vocab(
     ("days", N_("A few days")), ("weeks", N_("A few weeks")), ("months", N_("A few months")),
     ("year", N_("More than a year")), ("unknown", N_("I don't know")),
 )
-DANGER = vocab(("yes", N_("Yes")), ("no", N_("No")), ("unknown", N_("I don't know")))
+DANGER = vocab(("no", N_("No")), ("yes", N_("Yes")), ("unknown", N_("I don't know")))
 YOUNG_DANGER = vocab(
+    ("no", N_("No")),
     # Translators: familiar register (tu)
     ("yes", N_("Yes, I am in danger now")),
-    ("no", N_("No")),
     ("unknown", N_("I don't know")),
 )
 RELATIONS = vocab(
@@ -229,7 +234,7 @@ class Step:
 
 SHORT, LONG = 120, 20000
 YOUNG_ONLY = (YOUNG,)
-NOT_YOUNG = (PUBLIC, PROFESSIONAL)
+NOT_YOUNG = (PUBLIC, PROFESSIONAL, ELECTED)
 PRO_ONLY = (PROFESSIONAL,)
 
 STEPS = {

@@ -22,14 +22,14 @@ No Flask here: the caller commits (and records the purge in the audit log).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..models import (
     Attachment, Draft, FollowUp, InformationPreoccupante as IP, IpCategory, IpChild, IpEvent,
-    IpLink, Message,
+    IpLink, Message, as_utc,
 )
 
 OPEN_STATUSES = ("new", "analysis", "more_info", "evaluation")
@@ -77,14 +77,10 @@ class Policy:
         )
 
 
-def _utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
-
-
 def cutoff(now: datetime, days: int) -> datetime:
     if days is None or int(days) < 1:
         raise ValueError("a retention duration must be a positive number of days")
-    return _utc(now) - timedelta(days=int(days))
+    return as_utc(now) - timedelta(days=int(days))
 
 
 def due_under(session: Session, now: datetime, rule: Rule) -> list[int]:

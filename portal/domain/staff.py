@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pyotp
 from argon2 import PasswordHasher
@@ -30,10 +30,6 @@ RECOVERY_CODES = 10
 
 class StaffError(ValueError):
     pass
-
-
-def _aware(dt):
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
 
 
 def hash_password(password: str) -> str:
@@ -119,7 +115,7 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime, 
     if user is None:
         _ph.hash(password or "x")   # same work whether or not the account exists
         return SignIn(None, "invalid")
-    if _aware(user.locked_until) and _aware(user.locked_until) > now:
+    if user.locked_until and user.locked_until > now:
         return SignIn(None, "locked")
     try:
         _ph.verify(user.password_hash, password or "")

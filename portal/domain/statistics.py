@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import InformationPreoccupante as IP, IpCategory, IpChild
+from ..models import InformationPreoccupante as IP, IpCategory, IpChild, as_utc
 from .priority import AGE_BANDS, CATEGORIES
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -48,18 +48,12 @@ _COLUMNS = (
 )
 
 
-def _utc(dt: datetime) -> datetime:
-    if dt.tzinfo is None:          # SQLite gives back naive datetimes, stored in UTC
-        return dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
-
-
 def _bound(value, tz) -> datetime | None:
     """A date is midnight local time; a datetime is taken as is (naive = UTC). Result in UTC."""
     if value is None:
         return None
     if isinstance(value, datetime):
-        return _utc(value)
+        return as_utc(value)
     if isinstance(value, date):
         return datetime.combine(value, time(0), tzinfo=tz).astimezone(timezone.utc)
     raise TypeError(f"since/until must be a date or a datetime, got {type(value).__name__}")
@@ -68,13 +62,13 @@ def _bound(value, tz) -> datetime | None:
 def _month(dt: datetime | None, tz) -> str:
     if dt is None:
         return ""
-    return _utc(dt).astimezone(tz).strftime("%Y-%m")
+    return dt.astimezone(tz).strftime("%Y-%m")
 
 
 def _delay_days(ip_row) -> float | None:
     if ip_row.decided_at is None:
         return None
-    return (_utc(ip_row.decided_at) - _utc(ip_row.received_at)).total_seconds() / 86400
+    return (ip_row.decided_at - ip_row.received_at).total_seconds() / 86400
 
 
 def _filters(departement: str, since, until, tz):
@@ -228,7 +222,7 @@ def _month_year(value, tz) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = _utc(value).astimezone(tz)
+        value = as_utc(value).astimezone(tz)
     return f"{value.month:02d}/{value.year}"
 
 

@@ -48,6 +48,7 @@ class StaffIntakeForm(BaseForm):
         validators=[InputRequired(_l("Choose how the IP arrived."))])
     source_type = SelectField(_l("Who is the sender?"), choices=[
         ("public", _l("A member of the public or of the family")), ("professional", _l("A professional")),
+        ("elected", _l("An elected official (mayor…)")),
         ("young", _l("A young person about themselves or a friend"))],
         validators=[InputRequired(_l("Choose who the sender is."))])
 

@@ -24,15 +24,15 @@ def period_text(days: int, after) -> str:
     return str(after) % {"length": length}
 
 
-# Outcomes of an IP, in the words of the public pages, with the setting that keeps each one. Until
-# each outcome has its own setting, the decided ones share RETENTION_CLOSED_DAYS.
+# Outcomes of an IP, in the words of the public pages, with the settings that keep each one (the
+# first one present wins; RETENTION_CLOSED_DAYS is the one every version of the settings has).
 OUTCOMES = (
     (_l("No further action (classement sans suite)"), ("RETENTION_NO_FOLLOWUP_DAYS", "RETENTION_CLOSED_DAYS")),
     (_l("Help agreed with the parents (administrative protection)"), ("RETENTION_HELP_DAYS", "RETENTION_CLOSED_DAYS")),
     (_l("Referral to the public prosecutor or the judge for children"),
      ("RETENTION_JUDICIAL_DAYS", "RETENTION_CLOSED_DAYS")),
-    (_l("Transfer to the CRIP of another département"), ("RETENTION_TRANSFERRED_DAYS", "RETENTION_CLOSED_DAYS")),
-    (_l("Linked to an existing file of the same child"), ("RETENTION_LINKED_DAYS", "RETENTION_CLOSED_DAYS")),
+    (_l("Transfer to the CRIP of another département"), ("RETENTION_PASSED_ON_DAYS", "RETENTION_CLOSED_DAYS")),
+    (_l("Linked to an existing file of the same child"), ("RETENTION_PASSED_ON_DAYS", "RETENTION_CLOSED_DAYS")),
 )
 UNDECIDED = _l("Not yet decided")
 

@@ -1,11 +1,10 @@
 """Public information pages: views only, the content lives in the templates (through Babel)."""
 from __future__ import annotations
 
-import time
+from flask import render_template, request
 
-from flask import current_app, render_template, request
-
-from ..web import current_profile
+from ..extensions import cache
+from ..web import current_profile, layout_key, line_key
 from . import bp
 from .legal import legal_context
 
@@ -25,29 +24,16 @@ PAGES = {
 }
 
 
-CACHE_SECONDS = 300
-
-
 def render_cached(template):
     """Information pages are the same for every visitor of a département, language and state of the
-    CRIP line: render each once per few minutes instead of on every request."""
-    if set(request.args) - {"lang"} or not current_app.config.get("PAGE_CACHE", True):
+    CRIP line: render each once per few minutes (CACHE_DEFAULT_TIMEOUT) instead of on every request."""
+    if set(request.args) - {"lang"}:
         return render_template(template)
-    from flask_babel import get_locale
-    from ..domain import hours
-    from ..web import now_utc
-    profile = current_profile()
-    line = hours.status(profile.crip_phone.hours, now_utc()) if profile and profile.crip_phone else None
-    key = (template, profile.code if profile else None, str(get_locale()), line)
-    cache = current_app.extensions.setdefault("portal_page_cache", {})
-    now = time.monotonic()
-    hit = cache.get(key)
-    if hit and hit[0] > now:
-        return hit[1]
-    body = render_template(template)
-    if len(cache) > 2000:
-        cache.clear()
-    cache[key] = (now + CACHE_SECONDS, body)
+    key = f"page:{template}:{layout_key()}:{line_key()}"
+    body = cache.get(key)
+    if body is None:
+        body = render_template(template)
+        cache.set(key, body)
     return body
 
 

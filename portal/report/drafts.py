@@ -11,7 +11,7 @@ import json
 import re
 import secrets
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app, g, request
 from sqlalchemy import delete, func, select, update
@@ -28,10 +28,6 @@ _COOKIE_SHAPE = re.compile(r"([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{43})")
 def _now():
     from ..web import now_utc
     return now_utc()
-
-
-def _aware(dt):
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
 
 
 class TooManyFiles(Exception):
@@ -135,7 +131,7 @@ def load() -> DraftState | None:
         row = db.session.get(Draft, draft_id)
         if row is not None:
             ttl = current_app.config["CONFIRMATION_TTL_SECONDS" if row.ip_id else "DRAFT_TTL_SECONDS"]
-            if _aware(row.updated_at) + timedelta(seconds=ttl) < _now():
+            if row.updated_at + timedelta(seconds=ttl) < _now():
                 db.session.delete(row)
                 db.session.commit()
             else:

@@ -26,6 +26,7 @@ PATHS = {
     "public": ["qui", "enfant", "enfants", "adultes", "inquietude", "vous", "documents"],
     "professional": ["qui", "enfant", "enfants", "adultes", "inquietude", "professionnel", "vous", "documents"],
     "young": ["qui", "enfant", "enfants", "inquietude", "vous", "documents"],
+    "elected": ["qui", "enfant", "enfants", "adultes", "inquietude", "vous", "documents"],
 }
 MAX_CHILDREN = 12
 

@@ -43,6 +43,7 @@ FULL[Q.PROFESSIONAL] = dict(
          "other_services": "PMI", "actions": "Entretien.", "parents_told": "no", "parents_not_told_why": "Risque.",
          "hierarchy_copy": "yes", "signalement": "planned"},
     sender={"contact_language": "fr"})
+FULL[Q.ELECTED] = dict(FULL[Q.PUBLIC], source_type="elected")
 FULL[Q.YOUNG] = {
     "source_type": "young",
     "children": [{"first_name": "Sam", "postcode": "31000", "commune_name": "Toulouse", "age": 12, "sex": "x"}],

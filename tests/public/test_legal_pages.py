@@ -50,17 +50,38 @@ def retention_rows(main):
             for a, b in re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td></tr>', main, re.S)]
 
 
+def _years(cfg, key, fallback="RETENTION_CLOSED_DAYS"):
+    days = cfg.get(key) or cfg[fallback]
+    return f"{days // 365} years" if days % 365 == 0 else f"{days} days"
+
+
 @pytest.mark.parametrize("code", CODES)
 def test_privacy_notice_states_retention_per_outcome(apps, code):
     _text, main = text_of(apps[code], "/donnees-personnelles")
+    cfg = apps[code].config
+    undecided = (f"{_years(cfg, 'RETENTION_UNDECIDED_DAYS')} after the report was received"
+                 if cfg.get("RETENTION_UNDECIDED_DAYS") else
+                 "kept until a decision is taken; then the period of that decision applies")
     assert retention_rows(main) == [
-        ("No further action (classement sans suite)", "2 years after the decision"),
-        ("Help agreed with the parents (administrative protection)", "2 years after the decision"),
-        ("Referral to the public prosecutor or the judge for children", "2 years after the decision"),
-        ("Transfer to the CRIP of another département", "2 years after the decision"),
-        ("Linked to an existing file of the same child", "2 years after the decision"),
-        ("Not yet decided", "kept until a decision is taken; then the period of that decision applies"),
+        ("No further action (classement sans suite)", f"{_years(cfg, 'RETENTION_CLOSED_DAYS')} after the decision"),
+        ("Help agreed with the parents (administrative protection)",
+         f"{_years(cfg, 'RETENTION_HELP_DAYS')} after the decision"),
+        ("Referral to the public prosecutor or the judge for children",
+         f"{_years(cfg, 'RETENTION_JUDICIAL_DAYS')} after the decision"),
+        ("Transfer to the CRIP of another département", f"{_years(cfg, 'RETENTION_PASSED_ON_DAYS')} after the decision"),
+        ("Linked to an existing file of the same child", f"{_years(cfg, 'RETENTION_PASSED_ON_DAYS')} after the decision"),
+        ("Not yet decided", undecided),
     ]
+
+
+def test_each_outcome_reads_its_own_setting(tmp_path):
+    app = _root_conftest().make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], PAGE_CACHE=False,
+                                    RETENTION_CLOSED_DAYS=365, RETENTION_HELP_DAYS=730, RETENTION_JUDICIAL_DAYS=1825,
+                                    RETENTION_PASSED_ON_DAYS=90, RETENTION_UNDECIDED_DAYS=1095)
+    _text, main = text_of(app, "/donnees-personnelles")
+    assert [period for _outcome, period in retention_rows(main)] == [
+        "1 year after the decision", "2 years after the decision", "5 years after the decision",
+        "90 days after the decision", "90 days after the decision", "3 years after the report was received"]
 
 
 def test_retention_follows_the_settings(tmp_path):
@@ -174,7 +195,7 @@ def test_production_start_up_refuses_the_demo_profiles_with_one_line(tmp_path):
     import subprocess
     import sys
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PORTAL_DEPARTEMENTS")}
-    env.update(PORTAL_ENV="production", SECRET_KEY="x" * 40, PORTAL_DEPARTEMENTS="38",
+    env.update(PORTAL_ENV="production", SECRET_KEY="x" * 40, CRIP_SECRET_KEY="c" * 40, PORTAL_DEPARTEMENTS="38",
                PORTAL_INSTANCE_PATH=str(tmp_path))
     r = subprocess.run([sys.executable, "-m", "flask", "--app", "portal", "init-db"], env=env,
                        capture_output=True, text=True, timeout=60)

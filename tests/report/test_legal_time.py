@@ -70,3 +70,20 @@ def test_child_in_haute_garonne_names_no_other_crip(make_report_app):
     assert "The child lives in" not in conf.page.text
     with db_session(app) as s:
         assert only_ip(s).received_by == "31"
+
+
+# --- an elected official (mayor…) is owed feedback like a professional (L226-5) --------------------
+
+def test_an_elected_official_is_offered_and_owed_feedback_within_3_months(report_app, reporter):
+    from portal.domain.priority import add_months
+
+    from .helpers import PUBLIC_SENDER, Page
+    reporter.start()
+    who = Page.of(reporter.get("/etape/qui"))
+    assert "An elected official (mayor, deputy mayor…)" in who.text
+    reporter.report("elected", sender=PUBLIC_SENDER)
+    with db_session(report_app) as s:
+        ip = only_ip(s)
+        assert ip.source_type == "elected"
+        assert ip.feedback_due == add_months(paris_date(ip.received_at), 3)
+        assert ip.wants_feedback is True and ip.anonymous is False
