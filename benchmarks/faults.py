@@ -2,6 +2,7 @@
 
     python benchmarks/faults.py [--quick]       # --quick: 100 IPs, 10 clients
     python benchmarks/faults.py --postgres      # PostgreSQL stopped and started under 16 clients (below)
+    python benchmarks/faults.py --redis         # Redis stopped 15 s under load: limits back in it within 10 s?
 
 1 000 IPs are sent through the public path of the form (19 requests each) by 50 concurrent
 browsers to `gunicorn -w 4` on PostgreSQL (production settings, limits in Redis), while a killer
@@ -141,11 +142,15 @@ class CheckingBrowser(Browser):
         super().__init__(port, timeout=60)
         self.seen, self.lock, self.examples = seen, lock, examples
 
+    timeline: list = []   # (start, seconds, status or None), shared by every browser of the run
+
     def request(self, method, path, fields=None):
+        t0 = time.monotonic()
         try:
             r = super().request(method, path, fields)
         except common.Retryable as exc:
             resp = getattr(exc, "response", None)
+            self.timeline.append((t0, time.monotonic() - t0, resp.status if resp is not None else None))
             if resp is not None and resp.status == 503:
                 self._check_503(method, path, fields, resp.text)
             elif resp is not None:
@@ -153,6 +158,7 @@ class CheckingBrowser(Browser):
             else:
                 self._note("connection error")
             raise
+        self.timeline.append((t0, time.monotonic() - t0, r.status))
         self._note(f"HTTP {r.status}")
         if r.status >= 500:
             with self.lock:
@@ -193,9 +199,10 @@ def main_postgres(args):
     if not ThrowawayPostgres.available():
         log("PostgreSQL server binaries (initdb, pg_ctl) not found: nothing measured")
         return 1
-    n_cycles = args.cycles or (4 if args.quick else 8)
+    n_cycles = args.cycles or (4 if args.quick else 6)
     clients = args.clients or 16
-    up, down = 4.0, 3.0
+    up, down, freeze = 4.0, 3.0, 15.0
+    CheckingBrowser.timeline = []
     seen, examples, confirmations, failures, stats = Counter(), [], [], [], Counter()
     lock = threading.Lock()
     with scratch_dir("bench-pgfaults") as tmp, ThrowawayPostgres() as pg:
@@ -233,23 +240,38 @@ def main_postgres(args):
                 t.start()
             cycler(pg, threading.Event(), up, down, cycles, n_cycles)
             time.sleep(up)
+            # then frozen (SIGSTOP: connections stay open, nothing answers) for longer than the timeouts
+            freeze_at = time.monotonic()
+            pg.freeze()
+            time.sleep(freeze)
+            pg.thaw()
+            freeze_end = time.monotonic()
+            time.sleep(up)
             stop.set()            # browsers finish the flow they are in
             for t in threads:
                 t.join(120)
             elapsed = time.perf_counter() - t0
             command = srv.command
+            worker_timeouts = srv.log_text().count("WORKER TIMEOUT")
         result = check(env, confirmations)
+    frozen = [(d, st) for start, d, st in CheckingBrowser.timeline if freeze_at <= start < freeze_end]
+    frozen_503 = sum(1 for _d, st in frozen if st == 503)
+    frozen_max = max((d for d, _st in frozen), default=0.0)
     with_numbers, without = seen["503 with the numbers"], seen["503 WITHOUT the numbers"]
     posts_kept, posts_lost = (seen["503 to a typed POST, every value given back"],
                               seen["503 to a typed POST, values LOST"])
     n500 = sum(v for k, v in seen.items() if k.startswith("HTTP 5") and k != "HTTP 503")
     ok = (n500 == 0 and without == 0 and posts_lost == 0 and not failures and result["matched"] == len(confirmations)
           and result["stored"] == len(confirmations) and result["duplicates"] == 0 and result["orphans"] == 0
-          and result["unconfirmed"] == 0 and not result["missing"] and not result["wrong_code"])
+          and result["unconfirmed"] == 0 and not result["missing"] and not result["wrong_code"]
+          and worker_timeouts == 0 and frozen_max < 15)
     statuses = ", ".join(f"{k[5:]} × {v}" for k, v in sorted(seen.items()) if k.startswith("HTTP "))
     rows = [
         ("stop/start cycles (PostgreSQL stopped with `pg_ctl stop -m fast`)",
          f"{len(cycles)} (down {statistics.mean(cycles):.1f} s on average)" if cycles else "0"),
+        (f"then frozen (SIGSTOP) for {freeze:.0f} s: requests started meanwhile / answered 503 / longest wait",
+         f"{len(frozen)} / {frozen_503} / {frozen_max:.1f} s"),
+        ("gunicorn worker timeouts (workers killed mid-request)", worker_timeouts),
         ("requests (statuses)", f"{stats['requests']} ({statuses})"),
         ("connection errors", seen["connection error"]),
         ("HTTP 500 or other 5xx than 503", n500),
@@ -264,7 +286,7 @@ def main_postgres(args):
     ]
     body = "\n".join([
         f"`{command}` on a throw-away PostgreSQL cluster (initdb/pg_ctl, own port) stopped and started in cycles "
-        f"({up:.0f} s up, {down:.0f} s stopped) while {clients} browsers send IPs through the public path of the "
+        f"({up:.0f} s up, {down:.0f} s stopped), then frozen for {freeze:.0f} s, while {clients} browsers send IPs through the public path of the "
         "form; a browser sends the same request again after a 503 (the page gives back what it carried).",
         "",
         common.table(["", "count"], rows),
@@ -280,6 +302,117 @@ def main_postgres(args):
     return 0 if ok else 1
 
 
+# --- Redis stopped and started (--redis) ----------------------------------------------------------
+
+def main_redis(args):
+    """A throw-away redis-server stopped for 15 s under load, then started again: how long until the
+    workers count the form's own limit and the generic one in Redis again (goal: within 10 s)."""
+    import redis as redis_lib
+    from tests.throwaway import ThrowawayRedis
+    if not ThrowawayRedis.available():
+        log("redis-server not found: nothing measured")
+        return 1
+    outage, clients = 15.0, 8
+    seen, sent_steps = Counter(), [0]
+    lock = threading.Lock()
+    with scratch_dir("bench-redisfaults") as tmp, scratch_pg("bench_redisfaults") as url, ThrowawayRedis() as rs:
+        env = portal_env(tmp, url, RATELIMIT_STORAGE_URI=rs.url)
+        prepare_portal_db(env)
+        with Gunicorn("wsgi:app", workers=3, env=env, name="portal-redisfaults", boot_timeout=120,
+                      config=common.ROOT / "deploy" / "gunicorn.conf.py") as srv:
+            stop = threading.Event()
+
+            def client():
+                b = Browser(srv.port, timeout=30)
+                try:
+                    token = b.request("GET", "/signaler/").csrf()
+                    b.request("POST", "/signaler/commencer", [("csrf_token", token)])
+                    while not stop.is_set():
+                        r = b.request("POST", "/signaler/etape/qui", [("csrf_token", token), ("source_type", "public")])
+                        with lock:
+                            seen[f"step HTTP {r.status}"] += 1
+                            sent_steps[0] += 1
+                        r = b.request("GET", "/")
+                        with lock:
+                            seen[f"page HTTP {r.status}"] += 1
+                except (common.Retryable, common.Refused) as exc:
+                    with lock:
+                        seen[f"error: {exc}"] += 1
+                finally:
+                    b.close()
+
+            def keys():
+                try:
+                    conn = redis_lib.Redis.from_url(rs.url, socket_timeout=1)
+                    names = [k.decode() for k in conn.keys("*")]
+                    step = [k for k in names if "/step/" in k]
+                    value = sum(int(conn.get(k) or 0) for k in step)
+                    conn.close()
+                    return bool(step), any("/step/" not in k for k in names), value
+                except redis_lib.RedisError:
+                    return False, False, 0
+
+            threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+            for t in threads:
+                t.start()
+            time.sleep(4)
+            before = keys()
+            rs.stop()
+            log(f"redis stopped for {outage:.0f} s under {clients} clients")
+            time.sleep(outage)
+            with lock:
+                during = dict(seen)
+            rs.start()
+            back = time.monotonic()
+            first_keys = None
+            all_workers = None
+            while time.monotonic() - back < 40 and all_workers is None:
+                step_key, generic_key, c0 = keys()
+                if first_keys is None and step_key and generic_key:
+                    first_keys = time.monotonic() - back
+                with lock:
+                    s0 = sent_steps[0]
+                time.sleep(1.0)
+                _a, _b, c1 = keys()
+                with lock:
+                    s1 = sent_steps[0]
+                # every step posted in this second was counted in Redis: no worker counts in memory any more
+                if first_keys is not None and s1 > s0 and c1 - c0 >= (s1 - s0) * 0.97:
+                    all_workers = time.monotonic() - back
+            stop.set()
+            for t in threads:
+                t.join(30)
+            command = srv.command
+    refused = sum(v for k, v in seen.items() if not k.endswith(("HTTP 302", "HTTP 200")))
+    ok = before[:2] == (True, True) and first_keys is not None and all_workers is not None and all_workers <= 10 \
+        and refused == 0
+    rows = [
+        ("requests (statuses)", ", ".join(f"{k} × {v}" for k, v in sorted(seen.items()))),
+        ("of which sent before Redis was started again (4 s up, then 15 s stopped)", ", ".join(f"{k} × {v}" for k, v in sorted(during.items()))),
+        ("form limit and generic limit both counted in Redis again after",
+         f"{first_keys:.1f} s" if first_keys is not None else "never (40 s)"),
+        ("every step of every worker counted in Redis again after",
+         f"{all_workers:.1f} s" if all_workers is not None else "not within 40 s"),
+    ]
+    body = "\n".join([
+        f"`{command}` with a throw-away redis-server stopped for {outage:.0f} s while {clients} clients post a form "
+        "step and load the home page in a loop, then started again (empty). Measured: the time until the form's "
+        "own limit and the generic limit have keys in Redis again, and until every step posted in a second is "
+        "counted there (no worker still counting in its memory). Goal: within 10 s; no request refused.",
+        "",
+        common.table(["", "value"], rows),
+        "",
+        f"Verdict: **{'met' if ok else 'missed'}**.",
+    ])
+    log("\n" + body + "\n")
+    common.write_section("redisfaults", "Redis stopped and started under load (faults.py --redis)", body)
+    common.summary_line("redisfaults", f"Redis back after a {outage:.0f} s outage: keys after "
+                        f"{first_keys if first_keys is not None else float('nan'):.1f} s, all workers after "
+                        f"{all_workers if all_workers is not None else float('nan'):.1f} s, {refused} refused: "
+                        f"{'met' if ok else 'missed'}")
+    return 0 if ok else 1
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="100 IPs, 10 clients")
@@ -291,10 +424,14 @@ def main(argv=None):
     ap.add_argument("--clients", type=int, help="override the number of concurrent browsers")
     ap.add_argument("--postgres", action="store_true",
                     help="stop and start a throw-away PostgreSQL in cycles instead of killing workers")
-    ap.add_argument("--cycles", type=int, help="with --postgres: stop/start cycles (default 8; 4 with --quick)")
+    ap.add_argument("--cycles", type=int, help="with --postgres: stop/start cycles (default 6; 4 with --quick)")
+    ap.add_argument("--redis", action="store_true",
+                    help="stop a throw-away Redis for 15 s under load and time the limits' return to it")
     args = ap.parse_args(argv)
     if args.postgres:
         return main_postgres(args)
+    if args.redis:
+        return main_redis(args)
     n, clients, budget = (100, 10, 420.0) if args.quick else (1000, 50, 1800.0)
     n, clients = args.ips or n, args.clients or clients
     workers = 4

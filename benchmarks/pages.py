@@ -263,7 +263,7 @@ def main(argv=None):
     max_weight = max((h + c + j + o for _p, _s, h, c, j, o, _u in weights if h is not None), default=0)
 
     body = [
-        f"Servers: `{command}` (portal: PORTAL_ENV=production, limits in Redis, SQLite; "
+        f"Servers: `{command}` (portal: PORTAL_HTTPS=true, limits in Redis, SQLite; "
         f"hello: `benchmarks.hello_app:app`, same command). {seconds:.1f} s per target after {warmup:.1f} s of "
         f"warm-up, {args.threads} client threads on the same machine; hello measured {len(hello_runs)} times "
         f"between the groups ({spread[0]:.0f}–{spread[1]:.0f} req/s), ratios to the median. "

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import common
 
-SCRIPTS = ["pages", "render", "ratelimit", "send", "queue", "faults", "pgfaults", "slowclients"]
+SCRIPTS = ["pages", "render", "ratelimit", "send", "uploads", "queue", "faults", "pgfaults", "redisfaults", "slowclients"]
 # A name that is not a script of its own: (script, extra arguments).
-VARIANTS = {"pgfaults": ("faults", ["--postgres"])}
-TIMEOUT = {"pages": 600, "render": 600, "ratelimit": 900, "send": 1800, "queue": 1800, "faults": 2400, "pgfaults": 400, "slowclients": 300}
+VARIANTS = {"pgfaults": ("faults", ["--postgres"]), "redisfaults": ("faults", ["--redis"])}
+TIMEOUT = {"pages": 600, "render": 600, "ratelimit": 900, "send": 1800, "uploads": 600, "queue": 1800, "faults": 2400, "pgfaults": 400, "redisfaults": 300, "slowclients": 300}
 
 
 def run(name: str, quick: bool) -> tuple[int, str, float]:

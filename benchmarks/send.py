@@ -1,21 +1,24 @@
-"""Sending an IP: how many per second, on SQLite and on PostgreSQL.
+"""Sending an IP: how many per second, on SQLite and on PostgreSQL, and what it costs next to a form step.
 
     python benchmarks/send.py [--quick]
 
 - In-process: portal.domain.intake.submit() in a loop of N, one commit each, inside
   app.app_context(), on a fresh scratch database each (SQLite file, PostgreSQL database). This is
   the whole of sending: routing, priority, sealing every part to the CRIP's key, the follow-up
-  code's argon2id key derivation (production cost), the insert and the commit.
-  Printed alongside: the argon2id derivation alone, and the same loop with the test-only fast KDF,
-  to show where the time goes.
+  code's key derivation (keyed BLAKE2b since revision 0005; argon2id before), the insert and the
+  commit. Printed alongside: each follow-up KDF alone (the current one and the old argon2id).
+- Send vs step: the public path of the form through the app in this process (Flask test client,
+  production settings, CSRF on), and the CPU time of each request: rendering a form step (GET
+  /etape/... with a draft) against sending (POST /envoyer: sealed and committed), measured in the
+  same flows. Goal: a send costs at most 5 times a step.
 - End to end: the public path of the form through HTTP (GET and POST of each step, check page,
   /envoyer, confirmation page: 19 requests per IP) on gunicorn -w 4 (production settings, limits in
   Redis), with 4 browsers at a time, for a smaller N; each confirmation is checked against the
   database.
 
 The two databases are measured in alternating rounds (SQLite, PostgreSQL, SQLite, ...), and the
-argon2id derivation alone in the same rounds, so that a change of load on the machine hits all
-alike; wall-clock and CPU time are both reported.
+KDFs alone in the same rounds, so that a change of load on the machine hits all alike; wall-clock
+and CPU time are both reported.
 """
 from __future__ import annotations
 
@@ -59,17 +62,10 @@ class InProcess:
             db.session.expunge(self.key)
         self.submitted = 0
 
-    def submit(self, n: int, fast_kdf: bool, deadline: float) -> tuple[int, float, float]:
-        import nacl.pwhash
-        from portal.domain import intake, sealing
+    def submit(self, n: int, deadline: float) -> tuple[int, float, float]:
+        from portal.domain import intake
         from portal.extensions import db
-        saved = sealing.KDF_OPSLIMIT, sealing.KDF_MEMLIMIT
-        if fast_kdf:   # the tests' weakening, for comparison only
-            sealing.KDF_OPSLIMIT, sealing.KDF_MEMLIMIT = nacl.pwhash.argon2id.OPSLIMIT_MIN, nacl.pwhash.argon2id.MEMLIMIT_MIN
-        try:
-            return self._submit(n, deadline, intake, db)
-        finally:
-            sealing.KDF_OPSLIMIT, sealing.KDF_MEMLIMIT = saved
+        return self._submit(n, deadline, intake, db)
 
     def _submit(self, n, deadline, intake, db):
         done = 0
@@ -101,13 +97,56 @@ class InProcess:
         self.app.extensions["portal_engine"].dispose()
 
 
-def kdf_alone(k: int) -> tuple[float, float]:
+def kdf_alone(k: int, kdf: str) -> tuple[float, float]:
     import nacl.utils
     from portal.domain import codes, sealing
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(k):
-        sealing.derive_keypair(codes.new_followup_code(), nacl.utils.random(sealing.KDF_SALT_BYTES))
+        sealing.derive_keypair(codes.new_followup_code(), nacl.utils.random(sealing.KDF_SALT_BYTES), kdf)
     return time.perf_counter() - t0, time.process_time() - c0
+
+
+class TimedBrowser(common.Browser):
+    """A browser whose requests go to the app in this process (Flask test client), timing the CPU
+    of each: `cpu[kind]` = [requests, seconds] for kind "step" (GET of a form step with a draft)
+    and "send" (POST /envoyer)."""
+
+    def __init__(self, app, cpu: dict):
+        super().__init__(port=0)
+        self.client = app.test_client(use_cookies=False)
+        self.cpu = cpu
+
+    def request(self, method: str, path: str, fields=None) -> common.Response:
+        from urllib.parse import urlencode
+        headers = {"Accept-Language": "fr", "User-Agent": "portal-benchmark"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if fields is not None:
+            body = urlencode(fields).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        kind = ("step" if method == "GET" and "/etape/" in path else
+                "send" if method == "POST" and path.endswith("/envoyer") else None)
+        c0 = time.process_time()
+        r = self.client.open(path, method=method, data=body, headers=headers)
+        data = r.get_data()
+        spent = time.process_time() - c0
+        if kind:
+            self.cpu[kind][0] += 1
+            self.cpu[kind][1] += spent
+        for raw in r.headers.getlist("Set-Cookie"):
+            self._set_cookie(raw)
+        return common.Response(r.status_code, {k.lower(): v for k, v in r.headers.items()}, data)
+
+
+def send_vs_step(app, flows: int, cpu: dict, deadline: float) -> int:
+    done = 0
+    for _ in range(flows):
+        if time.monotonic() > deadline:
+            break
+        ReportFlow(TimedBrowser(app, cpu), deadline=deadline).run()
+        done += 1
+    return done
 
 
 def e2e_round(srv: Gunicorn, n: int, clients: int, deadline: float) -> dict:
@@ -160,14 +199,16 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small N (about a minute)")
     args = ap.parse_args(argv)
     if args.quick:
-        rounds, n, n_fast, n_kdf, n_e2e = 3, 30, 90, 9, 16
+        rounds, n, n_kdf, n_argon, n_flows, n_e2e = 3, 60, 3000, 6, 6, 16
     else:
-        rounds, n, n_fast, n_kdf, n_e2e = 8, 200, 480, 40, 80
+        rounds, n, n_kdf, n_argon, n_flows, n_e2e = 8, 200, 20000, 40, 24, 80
     clients, workers = 4, 4
     deadline = time.monotonic() + (900 if args.quick else 2400)
     names = ("SQLite", "PostgreSQL")
     problems = []
 
+    from portal.domain import sealing
+    current_kdf = sealing.FOLLOWUP_KDF
     with contextlib.ExitStack() as stack:
         envs = {}
         for name in names:
@@ -180,29 +221,38 @@ def main(argv=None):
         apps = {name: InProcess(envs[name]) for name in names}
         for a in apps.values():
             stack.callback(a.close)
-        acc = {(name, mode): [0, 0.0, 0.0] for name in names for mode in ("real", "fast")}
-        kdf = [0, 0.0, 0.0]
+        acc = {name: [0, 0.0, 0.0] for name in names}
+        kdfs = {k: [0, 0.0, 0.0] for k in (current_kdf, sealing.FOLLOWUP_KDF_ARGON2ID)}
+        cpu = {name: {"step": [0, 0.0], "send": [0, 0.0]} for name in names}
+        flows = dict.fromkeys(names, 0)
         for r in range(rounds):
             for name in names:
-                for mode, total in (("real", n), ("fast", n_fast)):
-                    done, wall, cpu = apps[name].submit(max(1, total // rounds), mode == "fast", deadline)
-                    a = acc[(name, mode)]
-                    a[0] += done
-                    a[1] += wall
-                    a[2] += cpu
-            k = max(1, n_kdf // rounds)
-            wall, cpu = kdf_alone(k)
-            kdf[0] += k
-            kdf[1] += wall
-            kdf[2] += cpu
+                done, wall, c = apps[name].submit(max(1, n // rounds), deadline)
+                a = acc[name]
+                a[0] += done
+                a[1] += wall
+                a[2] += c
+                flows[name] += send_vs_step(apps[name].app, max(1, n_flows // rounds), cpu[name], deadline)
+            for kdf_name, k in ((current_kdf, n_kdf), (sealing.FOLLOWUP_KDF_ARGON2ID, n_argon)):
+                k = max(1, k // rounds)
+                wall, c = kdf_alone(k, kdf_name)
+                kdfs[kdf_name][0] += k
+                kdfs[kdf_name][1] += wall
+                kdfs[kdf_name][2] += c
             log(f"  round {r + 1}/{rounds}: " + ", ".join(
-                f"{name} {acc[(name, 'real')][0] / acc[(name, 'real')][1]:.1f} IPs/s" for name in names)
-                + f", argon2id {kdf[1] / kdf[0] * 1000:.0f} ms")
+                f"{name} {acc[name][0] / acc[name][1]:.1f} IPs/s, send/step CPU "
+                f"{(cpu[name]['send'][1] / max(1, cpu[name]['send'][0])) / (cpu[name]['step'][1] / max(1, cpu[name]['step'][0])):.2f}"
+                for name in names))
         for name in names:
             stored = apps[name].stored()
-            if stored != apps[name].submitted:
-                problems.append(f"{name} in-process: {apps[name].submitted} submitted, {stored} stored")
-        kdf_ms, kdf_cpu_ms = kdf[1] / kdf[0] * 1000, kdf[2] / kdf[0] * 1000
+            if stored != apps[name].submitted + flows[name]:
+                problems.append(f"{name} in-process: {apps[name].submitted + flows[name]} submitted, {stored} stored")
+        kdf_us = {k: (v[2] / v[0] * 1e6) for k, v in kdfs.items()}
+        ratio = {name: (cpu[name]["send"][1] / cpu[name]["send"][0]) / (cpu[name]["step"][1] / cpu[name]["step"][0])
+                 for name in names}
+        for name in names:
+            if ratio[name] > 5:
+                problems.append(f"{name}: a send costs {ratio[name]:.1f} times a form step (goal: at most 5)")
 
         # End to end, both servers up, alternating rounds --------------------------------------
         before = {name: _count_ips(envs[name])[1] for name in names}
@@ -235,13 +285,16 @@ def main(argv=None):
                 problems.append(f"{name} end to end: {len(confirmed)} confirmed, {e2e[name]['matched']} matched, "
                                 f"{len(new)} stored")
 
-    rows, e2e_rows, rate, e2e_rate = [], [], {}, {}
+    rows, e2e_rows, ratio_rows, rate, e2e_rate = [], [], [], {}, {}
     for name in names:
-        cnt, wall, cpu = acc[(name, "real")]
-        fcnt, fwall, fcpu = acc[(name, "fast")]
+        cnt, wall, c = acc[name]
         rate[name] = cnt / wall
-        rows.append((name, cnt, f"**{cnt / wall:.1f}**", f"{wall / cnt * 1000:.1f}", f"{cpu / cnt * 1000:.1f}",
-                     f"{kdf_cpu_ms / (cpu / cnt * 1000) * 100:.0f} %", f"{fcnt / fwall:.0f} ({fcpu / fcnt * 1000:.1f} ms CPU)"))
+        rows.append((name, cnt, f"**{cnt / wall:.1f}**", f"{wall / cnt * 1000:.1f}", f"{c / cnt * 1000:.1f}",
+                     f"{kdf_us[current_kdf] / 1000 / (c / cnt * 1000) * 100:.1f} %"))
+        steps, sends = cpu[name]["step"], cpu[name]["send"]
+        ratio_rows.append((name, flows[name], steps[0], f"{steps[1] / steps[0] * 1000:.1f}", sends[0],
+                           f"{sends[1] / sends[0] * 1000:.1f}", f"**{ratio[name]:.2f}**",
+                           common.verdict(ratio[name] <= 5)))
         e = e2e[name]
         ok = len(e["refs"])
         e2e_rate[name] = ok / e["seconds"] if e["seconds"] else 0.0
@@ -250,11 +303,20 @@ def main(argv=None):
                          f"{e['matched']}/{ok}"))
     body = "\n".join([
         f"In-process: `portal.domain.intake.submit()` + commit, inside `app.app_context()`, fresh scratch "
-        f"database each, {rounds} alternating rounds; production argon2id cost for the follow-up key: "
-        f"**{kdf_ms:.0f} ms** wall, {kdf_cpu_ms:.0f} ms CPU per derivation (measured in the same rounds).",
+        f"database each, {rounds} alternating rounds. Follow-up key derivation, CPU per derivation (same "
+        f"rounds): **{current_kdf} {kdf_us[current_kdf]:.1f} µs** (current), argon2id "
+        f"{kdf_us[sealing.FOLLOWUP_KDF_ARGON2ID] / 1000:.0f} ms (follow-ups made before revision 0005: "
+        f"{kdf_us[sealing.FOLLOWUP_KDF_ARGON2ID] / kdf_us[current_kdf]:.0f} times more).",
         "",
-        common.table(["database", "IPs", "IPs/s", "ms per IP", "CPU ms per IP", "argon2id share of the CPU",
-                      "IPs/s with the test-only fast KDF"], rows),
+        common.table(["database", "IPs", "IPs/s", "ms per IP", "CPU ms per IP", "KDF share of the CPU"], rows),
+        "",
+        "Send vs form step: the public path of the form through the app in this process (Flask test client, "
+        "production settings, CSRF on), CPU time of each request: rendering a form step (GET `/etape/...` "
+        "with a draft) and sending (POST `/envoyer`: sealed to the CRIP, follow-up key derived, committed), "
+        "in the same flows. Goal: a send at most 5 times a step.",
+        "",
+        common.table(["database", "flows", "step GETs", "CPU ms per step", "sends", "CPU ms per send",
+                      "send / step", "goal ≤ 5"], ratio_rows),
         "",
         f"End to end: the public path of the form over HTTP (19 requests per IP: GET + POST of each step, "
         f"check page, /envoyer, confirmation), {clients} browsers at a time, {e2e_rounds} alternating rounds, "
@@ -268,9 +330,11 @@ def main(argv=None):
     ] + ([f"\nProblems: {'; '.join(problems)}"] if problems else []))
     log("\n" + body + "\n")
     common.write_section("send", "Sending an IP (send.py)", body)
-    common.summary_line("send", f"in-process SQLite {rate['SQLite']:.1f} IPs/s, PostgreSQL {rate['PostgreSQL']:.1f} "
-                                f"IPs/s (argon2id {kdf_cpu_ms:.0f} ms CPU each); end to end SQLite "
-                                f"{e2e_rate['SQLite']:.2f}, PostgreSQL {e2e_rate['PostgreSQL']:.2f} IPs/s")
+    common.summary_line("send", f"send/step CPU SQLite {ratio['SQLite']:.2f}, PostgreSQL {ratio['PostgreSQL']:.2f} "
+                                f"(goal ≤ 5); in-process SQLite {rate['SQLite']:.1f} IPs/s, PostgreSQL "
+                                f"{rate['PostgreSQL']:.1f} IPs/s ({current_kdf} {kdf_us[current_kdf]:.0f} µs CPU "
+                                f"each); end to end SQLite {e2e_rate['SQLite']:.2f}, PostgreSQL "
+                                f"{e2e_rate['PostgreSQL']:.2f} IPs/s")
     return 0 if not problems else 1
 
 

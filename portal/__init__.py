@@ -72,7 +72,9 @@ def _create_app(config, env) -> Flask:
     app.config.update(settings)
     _configure_logging(app.config["LOG_LEVEL"])
 
+    profile_dir = app.config.get("PORTAL_PROFILE_DIR") or None
     app.config["PROFILES"] = load_profiles(app.config["PORTAL_DEPARTEMENTS"],
+                                           *([profile_dir] if profile_dir else []),
                                            production=app.config["ENV_NAME"] == "production")
     app.config["MULTI_DEPARTEMENT"] = len(app.config["PROFILES"]) > 1
 

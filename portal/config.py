@@ -104,6 +104,8 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "DATABASE_POOL_TIMEOUT": _int(env, "DATABASE_POOL_TIMEOUT", 5, 1),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
         "PORTAL_DEPARTEMENTS": [d.strip().upper() for d in deps.split(",") if d.strip()] if deps else [],
+        # Where the département profiles are read (<code>.toml); empty: the ones shipped in portal/departements.
+        "PORTAL_PROFILE_DIR": env.get("PORTAL_PROFILE_DIR", "").strip(),
         # Which audiences this process serves: "public", "crip" or "public,crip".
         "PORTAL_SERVES": [s.strip() for s in env.get("PORTAL_SERVES", "public,crip").split(",") if s.strip()],
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),

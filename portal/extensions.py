@@ -4,13 +4,30 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, g
-from flask_babel import Babel
+from flask_babel import Babel, Domain
 from flask_caching import Cache
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+
+
+class RequestCatalog(Domain):
+    """Flask-Babel's message domain, with the catalog looked up once per application context (request)
+    instead of on every message: a page translates a hundred labels. Flask-Babel itself keeps the
+    locale for the whole context, so the catalog cannot change within it."""
+
+    def get_translations(self):
+        if not g:                       # outside an application context
+            return super().get_translations()
+        translations = g.get("_portal_translations")
+        if translations is None:
+            translations = g._portal_translations = super().get_translations()
+        return translations
+
+
 babel = Babel()
+babel.domain_instance = RequestCatalog()   # replaces the cached_property's default Domain
 cache = Cache()    # per process: rendered pages and the parts of the layout that do not depend on the request
 csrf = CSRFProtect()
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import time
 
 from limits import parse
 
-from flask import current_app, request
+from flask import current_app, make_response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_limiter import Limiter
@@ -136,6 +136,15 @@ def retry_after(name: str, limit: str, key: str | None = None) -> int:
             _mark_down(strategy)
             continue
     return item.get_expiry()
+
+
+def refuse(body, name: str, limit: str, key: str | None = None):
+    """The answer to a request over its limit: `body` (the page, with what was typed kept, or a
+    (body, status) pair) with status 429 and a Retry-After saying when this limit lets the client in."""
+    response = make_response(body)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after(name, limit, key))
+    return response
 
 
 def init_app(app):

@@ -223,7 +223,25 @@ def list_messages(field) -> list[str]:
     return [str(e) for e in field.errors if not isinstance(e, (list, dict, tuple))]
 
 
+def _translations():
+    """This request's catalog (see extensions.RequestCatalog)."""
+    from .extensions import babel
+    return babel.domain_instance.get_translations()
+
+
+def _install_gettext(app):
+    """Templates call gettext dozens of times per page: give them the request's catalog directly."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
+
+
 def init_app(app):
+    _install_gettext(app)
     app.jinja_env.globals["_attrs"] = field_attrs
     app.jinja_env.globals["list_messages"] = list_messages
     app.after_request(_security_headers)

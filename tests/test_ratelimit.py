@@ -194,3 +194,15 @@ def test_limits_are_counted_in_redis_again_within_seconds_of_its_return(tmp_path
     elapsed = time.monotonic() - back
     assert counted() == (True, True)
     assert elapsed < 10, f"limits back in Redis after {elapsed:.1f} s"
+
+
+def test_refuse_answers_429_with_the_page_and_when_to_come_back(tmp_path):
+    from portal.ratelimit import hit, refuse
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
+    with app.test_request_context("/"):
+        assert hit("unit", "1 per hour") and not hit("unit", "1 per hour")
+        r = refuse("<p>kept</p>", "unit", "1 per hour")
+        assert r.status_code == 429 and r.get_data(as_text=True) == "<p>kept</p>"
+        assert 3500 <= int(r.headers["Retry-After"]) <= 3600
+        r = refuse(("<p>check page</p>", 400), "unit", "1 per hour")   # a (body, status) pair: still 429
+        assert r.status_code == 429 and r.get_data(as_text=True) == "<p>check page</p>"

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-
 from ..domain import codes, transfer as transfers, workflow
 from ..domain.priority import paris_date
 from ..extensions import db
 from ..forms import crip as CF
-from ..models import IpTransfer
 from ..web import now_utc, profiles
 from . import bp
 from .auth import current_user, require
@@ -109,9 +106,7 @@ def transferred(reference):
     """The stub the source CRIP keeps: which CRIP now holds the IP, since when."""
     user = current_user()
     ref = codes.normalize_reference(reference)
-    stub = db.session.scalar(select(IpTransfer).where(IpTransfer.reference == ref,
-                                                      IpTransfer.from_departement == user.departement)
-                             .order_by(IpTransfer.id.desc()).limit(1)) if ref else None
+    stub = transfers.stub_of(db.session, ref, user.departement) if ref else None
     if stub is None:
         abort(404)
     return render_template("crip/transferred.html", stub=stub, destination=profiles().get(stub.to_departement))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import and_, func, or_, select
 
-from ..domain import codes, queue, workflow
+from ..domain import codes, queue, transfer, workflow
 from ..domain.priority import AGE_BANDS, CATEGORIES, paris_date
 from ..extensions import db
 from ..models import InformationPreoccupante as IP, IpCategory
@@ -64,6 +64,8 @@ def index():
         found = db.session.scalar(select(IP).where(IP.reference == ref, *_visible(user))) if ref else None
         if found:
             return redirect(url_for("crip.case", reference=found.reference))
+        if ref and transfer.stub_of(db.session, ref, user.departement) is not None:
+            return redirect(url_for("crip.transferred", reference=ref))
     after = queue.parse_cursor(request.args.get("after", "")) if request.args.get("after") else None
     rows, more = queue.page(db.session, cond, after)
     # Only open IPs are counted (served by ix_ips_status): decided ones grow without end.

@@ -54,6 +54,7 @@ def record():
             ip.taken_by_id = user.id
             _audit("recorded", target=receipt.reference, detail=head.channel.data)
             db.session.commit()
-            return render_template("crip/recorded.html", reference=receipt.reference, code=codes.group(receipt.code))
+            return render_template("crip/recorded.html", reference=receipt.reference, code=codes.group(receipt.code),
+                                   other_crip=profiles().get(receipt.crip) if receipt.crip != user.departement else None)
     return render_template("crip/record.html", head=head, child=child, concern=concern, sender=sender,
                            communes=communes), (400 if request.method == "POST" else 200)

@@ -1,12 +1,13 @@
 """Sign-in, second factor, enrolment, sign-out and password change (engineer "custody")."""
 from __future__ import annotations
 
-from flask import current_app, make_response, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ..domain import audit, staff
 from ..extensions import db
 from ..forms import crip as CF
+from ..ratelimit import hit, keyed, refuse
 from ..web import now_utc
 from . import auth, bp
 from .auth import require
@@ -14,7 +15,6 @@ from .auth import require
 
 @bp.route("/connexion", methods=["GET", "POST"])
 def signin():
-    from ..ratelimit import hit, keyed, retry_after
     form = CF.SignInForm()
     error = None
     status = 200
@@ -22,9 +22,8 @@ def signin():
         email = form.email.data.strip().lower()
         c = current_app.config
         if not hit("signin", c["RATELIMIT_SIGNIN_ADDRESS"]) or not hit("signin-account", c["RATELIMIT_SIGNIN_ACCOUNT"], keyed(email)):
-            response = make_response(render_template("crip/signin.html", form=form, limited=True), 429)
-            response.headers["Retry-After"] = str(retry_after("signin", c["RATELIMIT_SIGNIN_ADDRESS"]))
-            return response
+            return refuse(render_template("crip/signin.html", form=form, limited=True), "signin",
+                          c["RATELIMIT_SIGNIN_ADDRESS"])
         result = staff.authenticate(db.session, email=email, password=form.password.data, now=now_utc())
         if result.user is None:
             audit.record(db.session, actor_id=None, action="signin_failed", detail=result.problem or "")
@@ -50,7 +49,6 @@ def second_factor():
     form = CF.CodeForm()
     error = None
     if request.method == "POST" and form.validate():
-        from ..ratelimit import hit, keyed
         secret_key = current_app.config["SECRET_KEY"]
         ok = hit("totp", current_app.config["RATELIMIT_SIGNIN_ACCOUNT"], keyed(str(user.id))) and (
             staff.verify_totp(staff.decrypt_totp_secret(secret_key, user.totp_secret), form.code.data, now_utc())

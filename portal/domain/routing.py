@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import re
 import threading
 import unicodedata
@@ -108,16 +109,19 @@ class _Table:
             return self._search
 
     def fuzzy_index(self):
-        """(distinct name keys, {key: communes}, {folded département name: code}) built once, for
-        the typo-tolerant search."""
+        """((distinct name keys by length, their lengths), {key: communes}, {folded département
+        name: code})
+        built once, for the typo-tolerant search."""
         keys, communes, _words_keys, _word_communes = self.search_index()
         with self._lock:
             if self._fuzzy is None:
                 by_key: dict = {}
                 for k, c in zip(keys, communes):      # already in name order
                     by_key.setdefault(k, []).append(c)
+                by_length = sorted(by_key, key=len)     # a length range is then one slice
+                lengths = [len(k) for k in by_length]
                 deps = {_key(name): code for code, name in self.departements.items()}
-                self._fuzzy = (list(by_key), by_key, deps)
+                self._fuzzy = ((by_length, lengths), by_key, deps)
             return self._fuzzy
 
 
@@ -133,6 +137,14 @@ def _load() -> _Table:
                 with gzip.open(DATA_FILE, "rt", encoding="utf-8") as fh:
                     _table = _Table(json.load(fh))
     return _table
+
+
+def warm() -> None:
+    """Load the table and build the search indexes now (the chooser calls it in the background at
+    start-up, so that the first visitor does not wait for it)."""
+    table = _load()
+    table.search_index()
+    table.fuzzy_index()
 
 
 def data_source() -> dict:
@@ -242,8 +254,14 @@ FUZZY_CUTOFF = 80        # rapidfuzz ratio (0-100): one or two typing mistakes i
 
 def _fuzzy_communes(key: str, limit: int) -> list[Commune]:
     from rapidfuzz import fuzz, process
-    keys, by_key, _deps = _load().fuzzy_index()
-    matches = process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF,
+    by_length, by_key, _deps = _load().fuzzy_index()
+    # A ratio of at least FUZZY_CUTOFF needs lengths within these bounds (2*min/(a+b) >= cutoff):
+    # compare only those names.
+    n, c = len(key), FUZZY_CUTOFF / 100
+    low, high = math.ceil(n * c / (2 - c)), math.floor(n * (2 - c) / c)
+    keys, lengths = by_length
+    candidates = keys[bisect_left(lengths, low):bisect_left(lengths, high + 1)]
+    matches = process.extract(key, candidates, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF,
                               limit=limit)
     matches.sort(key=lambda m: (-m[1], m[0]))
     out = []

@@ -102,3 +102,10 @@ def stubs(session: Session, departement: str, limit: int = 50) -> list[IpTransfe
     """The IPs this CRIP transferred away, most recent first."""
     return list(session.scalars(select(IpTransfer).where(IpTransfer.from_departement == departement)
                                 .order_by(IpTransfer.at.desc(), IpTransfer.id.desc()).limit(limit)))
+
+
+def stub_of(session: Session, reference: str, departement: str) -> IpTransfer | None:
+    """The latest stub `departement` keeps of the IP `reference` it transferred away, if any."""
+    return session.scalar(select(IpTransfer).where(IpTransfer.reference == reference,
+                                                   IpTransfer.from_departement == departement)
+                          .order_by(IpTransfer.id.desc()).limit(1))

@@ -9,7 +9,7 @@ Reopening a decided IP needs a reason. Anything else is refused with a clear mes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -148,8 +148,8 @@ def _check_day(ip: InformationPreoccupante, on: date, today: date) -> None:
         raise TransitionError("date")
     if on > today:
         raise TransitionError("future_date")
-    received = ip.received_at.date() if ip.received_at is not None else None
-    if received is not None and on < received - timedelta(days=1):
+    received = paris_date(ip.received_at) if ip.received_at is not None else None
+    if received is not None and on < received:
         raise TransitionError("before_receipt")
 
 

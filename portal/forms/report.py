@@ -1,7 +1,7 @@
 """The IP form, one class per step. Validation is server-side only; every step works without JavaScript."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from .base import BaseForm
@@ -13,6 +13,7 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain import questionnaire as Q
+from ..domain.priority import paris_date
 
 SHORT = 120
 LONG = 20000
@@ -23,8 +24,12 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _paris_today():
+    return paris_date(datetime.now(timezone.utc))
+
+
 def not_in_future(form, field):
-    if field.data and field.data > date.today():
+    if field.data and field.data > _paris_today():
         raise ValidationError(_l("The date cannot be in the future."))
 
 
@@ -105,7 +110,7 @@ class ChildForm(StepForm):
     def validate_age(self, field):
         if self.birth_date.data and field.data is not None:
             from ..domain.priority import age_on
-            if abs(age_on(self.birth_date.data, date.today()) - field.data) > 1:
+            if abs(age_on(self.birth_date.data, _paris_today()) - field.data) > 1:
                 raise ValidationError(_l("The age does not match the date of birth."))
 
 

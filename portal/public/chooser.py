@@ -8,6 +8,7 @@ own rules).
 """
 from __future__ import annotations
 
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -107,6 +108,10 @@ def register_root(app):
     if not app.config["MULTI_DEPARTEMENT"]:
         app.add_url_rule("/choisir", "choose_departement", lambda: redirect(url_for("public.home")))
         return
+
+    # The commune indexes take a second or two to build: build them now, beside start-up, rather
+    # than during the first visitor's search.
+    threading.Thread(target=routing.warm, name="commune-index", daemon=True).start()
 
     @app.get("/")
     def choose_departement():

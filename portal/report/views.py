@@ -15,7 +15,8 @@ from ..extensions import db
 from ..forms import report as F
 from ..forms.base import form_data
 from ..formatting import file_size
-from ..models import InformationPreoccupante
+from ..models import CripKey, InformationPreoccupante
+from ..ratelimit import client_key, hit, refuse
 from ..web import current_profile, now_utc, profiles
 from . import bp, drafts
 
@@ -145,10 +146,10 @@ def start():
 
 @bp.post("/commencer")
 def begin():
-    from ..ratelimit import hit
-    if not hit("step", current_app.config["RATELIMIT_FORM_STEP"]):
+    limit = current_app.config["RATELIMIT_FORM_STEP"]
+    if not hit("step", limit):
         g.rate_limited = True
-        return _limited(render_template("report/start.html", expired=False, has_draft=False), "step", "RATELIMIT_FORM_STEP")
+        return refuse(render_template("report/start.html", expired=False, has_draft=False), "step", limit)
     state = drafts.load()
     if state is not None and not state.sent and request.form.get("resume") == "1":
         return redirect(url_for("report.step", step="qui"))
@@ -166,13 +167,6 @@ def _posting() -> bool:
     return request.method == "POST" and not g.get("rate_limited")
 
 
-def _limited(body, name, setting):
-    from ..ratelimit import retry_after
-    response = make_response(body, 429)
-    response.headers["Retry-After"] = str(retry_after(name, current_app.config[setting]))
-    return response
-
-
 @bp.route("/etape/<step>", methods=["GET", "POST"])
 def step(step):
     handlers = {"qui": _who, "enfant": _child, "enfants": _children, "adultes": _adults,
@@ -184,7 +178,6 @@ def step(step):
     state, redirect_response = _draft_or_restart()
     if redirect_response:
         return redirect_response
-    from ..ratelimit import hit
     if request.method == "POST" and not hit("step", current_app.config["RATELIMIT_FORM_STEP"]):
         g.rate_limited = True
         body = handler(state)
@@ -192,7 +185,7 @@ def step(step):
             body = body[0]
         if not isinstance(body, str):   # a redirect: nothing typed to show again
             return body
-        return _limited(body, "step", "RATELIMIT_FORM_STEP")
+        return refuse(body, "step", current_app.config["RATELIMIT_FORM_STEP"])
     return handler(state)
 
 
@@ -448,7 +441,6 @@ def _upload(state):
 
 def _upload_allowed() -> bool:
     """Attachment uploads have their own limit; a refusal keeps the page and what was typed."""
-    from ..ratelimit import hit
     return hit("upload", current_app.config["RATELIMIT_UPLOAD"])
 
 
@@ -489,7 +481,6 @@ def _check_page(state, form, status=None, files=None, **extra):
 
 
 def _send_limit_key():
-    from ..ratelimit import client_key
     return client_key()
 
 
@@ -508,11 +499,8 @@ def send():
         return redirect(url_for("report.check"))
     if not form.validate():
         return _check_page(state, form, status=400)
-    from ..ratelimit import hit, retry_after
     if not hit("send", current_app.config["RATELIMIT_SEND"]):
-        response = make_response(_check_page(state, form, status=429, limited=True))
-        response.headers["Retry-After"] = str(retry_after("send", current_app.config["RATELIMIT_SEND"]))
-        return response
+        return refuse(_check_page(state, form, status=429, limited=True), "send", current_app.config["RATELIMIT_SEND"])
     automated = bool(form.website.data) or (
         time.time() - float(state.data.get("started_at", 0)) < current_app.config["FORM_MIN_SECONDS"])
     return _commit_send(state, automated)
@@ -672,12 +660,9 @@ def followup():
     error = None
     status = 200
     if _posting() and form.validate():
-        from ..ratelimit import hit, retry_after
         limit = current_app.config["RATELIMIT_FOLLOWUP_CHECK"]
         if not hit("followup", limit):
-            response = make_response(render_template("report/followup_signin.html", form=form, limited=True), 429)
-            response.headers["Retry-After"] = str(retry_after("followup", limit))
-            return response
+            return refuse(render_template("report/followup_signin.html", form=form, limited=True), "followup", limit)
         try:
             access = intake.check_followup(
                 db.session, reference=form.reference.data, code=form.code.data,
@@ -716,16 +701,13 @@ def followup_messages():
     form = F.MessageForm()
     status = 200
     if request.method == "POST":
-        from ..ratelimit import hit, retry_after
         limit = current_app.config["RATELIMIT_FOLLOWUP_MESSAGE"]
         if form.validate():
             if not hit("message", limit):
                 messages = intake.sender_messages(ip, sk, now_utc())
-                response = make_response(render_template("report/followup.html", ip=ip, form=form, messages=messages,
-                                                         status=intake.coarse_status(ip.status), limited=True), 429)
-                response.headers["Retry-After"] = str(retry_after("message", limit))
-                return response
-            crip_key = db.session.get(__import__("portal.models", fromlist=["CripKey"]).CripKey, ip.crip_key_id)
+                return refuse(render_template("report/followup.html", ip=ip, form=form, messages=messages,
+                                              status=intake.coarse_status(ip.status), limited=True), "message", limit)
+            crip_key = db.session.get(CripKey, ip.crip_key_id)
             try:
                 intake.post_sender_message(db.session, ip=ip, crip_public_key=crip_key.public_key,
                                            text=form.body.data, now=now_utc())

@@ -148,6 +148,9 @@ def test_transfer_from_the_back_office_read_back_by_the_destination_agent(two_cr
     assert "the site of Haute-Garonne" in page
     with app.app_context():
         assert [(t.from_departement, t.to_departement) for t in db.session.scalars(select(IpTransfer))] == [("31", "38")]
+    # Searching the reference at the source leads to the stub.
+    r = sup31.get(f"/crip/?ref={ref}")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/crip/transfere/{ref}")
 
 
 def test_transfer_is_for_supervisors(two_crips):
@@ -155,3 +158,20 @@ def test_transfer_is_for_supervisors(two_crips):
     agent = _staff(two_crips, "31", "agent")
     assert agent.post(f"/crip/ip/{ref}/transferer", data={"transfer-destination": "38"}).status_code == 403
     assert _ip(two_crips, ref).received_by == "31"
+
+
+def test_an_ip_recorded_by_phone_about_a_child_of_another_crip_goes_there(two_crips):
+    agent31 = _staff(two_crips, "31", "agent")
+    r = agent31.post("/crip/saisie?lang=en", data={
+        "ip-channel": "phone", "ip-source_type": "elected", "child-first_name": "Zéphyrine", "child-age": "5",
+        "child-sex": "f", "child-postcode": "38000", "child-commune": "38185",
+        "concern-categories": ["neglect"], "concern-account": "XYLOPHONE", "concern-danger_now": "no",
+        "sender-anonymous": "no", "sender-name": "Le maire", "sender-phone": "0400000000",
+        "sender-contact_language": "fr"})
+    page = r.data.decode()
+    assert r.status_code == 200, page[:2000]
+    assert "the IP was queued for the CRIP of Isère, sealed to its key" in page
+    with two_crips.app_context():
+        ip = db.session.scalar(select(IP))
+        assert (ip.received_by, ip.received_via, ip.source_type, ip.channel) == ("38", "31", "elected", "phone")
+        assert ip.feedback_due is not None

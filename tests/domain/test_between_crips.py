@@ -176,3 +176,21 @@ def test_transfer_needs_the_source_private_key(multi_app):
         assert exc.value.code == "wrong_key"
         assert ip.received_by == "31"
 
+
+
+def test_transfer_on_both_databases(any_app):
+    """One transaction on SQLite and on PostgreSQL: everything re-sealed, read back with the destination key."""
+    app = any_app
+    with app.app_context():
+        s = db.session
+        _receipt, ip = _submit(app, TOULOUSE)
+        ref = ip.reference
+        transfer.transfer(s, ip, source_private_key=app.config["TEST_CRIP_KEYS"]["31"], destination="39",
+                          served=app.config["PROFILES"], actor_id=None, now=NOW)
+        s.commit()
+        s.expire_all()
+        ip = s.scalar(select(IP).where(IP.reference == ref))
+        assert ip.received_by == "39" and ip.received_via == "31"
+        assert sealing.open_json(app.config["TEST_CRIP_KEYS"]["39"], ip.sealed)["concern"]["account"] == "XYLOPHONE"
+        assert transfer.stub_of(s, ref, "31").to_departement == "39"
+        assert audit.verify(s) == []

@@ -188,3 +188,12 @@ def test_site_script_binds_escape_only_where_the_quick_exit_is():
     body = js[js.index("if (link) {"):js.index("// Move focus")]
     assert 'addEventListener("keydown"' in body        # the Escape shortcut lives inside `if (link)`
     assert "[data-js-only]" in js
+
+
+def test_after_page_states_the_feedback_duties(apps):
+    body = html.unescape(apps["44"].test_client().get("/apres-une-information-preoccupante?lang=en").get_data(as_text=True))
+    text = " ".join(re.sub(r"<[^>]+>", " ", body).split())
+    assert ("Professionals and elected officials (for example a mayor) who sent an information préoccupante are "
+            "told what followed, within 3 months of sending it") in text
+    assert "When the situation is passed to the judicial authority, the parents are told in writing" in text
+    assert "décret n° 2016-1476" in text

@@ -205,3 +205,29 @@ def test_production_start_up_refuses_the_demo_profiles_with_one_line(tmp_path):
                       "(PORTAL_ENV=production): the Département must provide it; also missing: "
                       "publication.host, publication.dpo_contact, accessibility.contact, accessibility.plan"]
     assert "Traceback" not in r.stderr
+
+
+def test_production_serves_a_departements_own_profile_directory(tmp_path):
+    for name in ("profiles", "app", "demo"):
+        (tmp_path / name).mkdir()
+    directory = _write_profile(tmp_path / "profiles")
+    app = _root_conftest().make_app(tmp_path / "app", PORTAL_DEPARTEMENTS=["31"], ENV_NAME="production",
+                                    PORTAL_PROFILE_DIR=str(directory), PAGE_CACHE=False)
+    legal, _ = text_of(app, "/mentions-legales")
+    assert "Le président du conseil départemental" in legal and "Hébergeur, 1 rue X" in legal
+    assert "To be provided" not in legal
+    privacy, _ = text_of(app, "/donnees-personnelles")
+    assert "dpo@example.org" in privacy and "To be provided" not in privacy
+    with pytest.raises(ProfileError) as exc:
+        _root_conftest().make_app(tmp_path / "demo", PORTAL_DEPARTEMENTS=["31"], ENV_NAME="production")
+    assert exc.value.field == "publication.director"
+
+
+def test_the_benchmarks_production_profile_is_complete(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "bench_common", Path(__file__).resolve().parents[2] / "benchmarks" / "common.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    directory = module.complete_profile_dir(tmp_path)
+    assert load_profiles(["31"], directory, production=True)["31"].publication.host == "Benchmark host"

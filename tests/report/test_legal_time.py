@@ -87,3 +87,12 @@ def test_an_elected_official_is_offered_and_owed_feedback_within_3_months(report
         assert ip.source_type == "elected"
         assert ip.feedback_due == add_months(paris_date(ip.received_at), 3)
         assert ip.wants_feedback is True and ip.anonymous is False
+
+
+def test_the_after_page_states_who_is_owed_feedback_and_under_which_article(report_app):
+    import html as _html
+    body = _html.unescape(report_app.test_client().get("/apres-une-information-preoccupante?lang=en").data.decode())
+    assert ("Professionals and elected officials (for example a mayor) who sent an information préoccupante are "
+            "told what followed, within 3 months of sending it (CASF, article L226-5") in body
+    assert "(CASF, article D226-2-8)" in body
+    assert "Since the law of 7 February 2022 (loi n° 2022-140), anyone else" not in body
