@@ -132,10 +132,6 @@ class InformationPreoccupante(Base):
     feedback_given_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     # The written notice to the parents when the situation goes to the judicial authority (L226-5).
     parents_notified_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    # Blind indexes (HMAC with a key derived from the CRIP private key), computed when an agent opens
-    # the IP: the child's normalised name + birth date, and the weaker family name + commune.
-    child_index: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    family_hint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     children: Mapped[list[IpChild]] = relationship(
         back_populates="ip", cascade="all, delete-orphan", order_by="IpChild.position")
     categories: Mapped[list[IpCategory]] = relationship(
@@ -151,8 +147,6 @@ class InformationPreoccupante(Base):
         Index("ix_ips_status", "received_by", "status"),
         Index("ix_ips_received", "received_by", "received_at"),
         Index("ix_ips_feedback", "received_by", "feedback_due"),
-        Index("ix_ips_child_index", "received_by", "child_index"),
-        Index("ix_ips_family_hint", "received_by", "family_hint"),
     )
 
 
@@ -164,6 +158,10 @@ class IpChild(Base):
     age_band: Mapped[str] = mapped_column(String(8))
     sex: Mapped[str] = mapped_column(String(1))     # f | m | x (other / unknown)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # Blind indexes (HMAC, key derived from the CRIP private key; see domain.blindindex), computed when
+    # staff open the IP: normalised name + birth date, and the weaker family name + commune.
+    child_index: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    family_hint: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     ip: Mapped[InformationPreoccupante] = relationship(back_populates="children")
 
 

@@ -3,8 +3,9 @@ prompt) and the transfer of an IP to another CRIP of this instance. The rules ar
 portal.domain.workflow, portal.domain.queue and portal.domain.transfer; this module only wires them."""
 from __future__ import annotations
 
-from flask import abort, g, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask import abort, flash, g, redirect, render_template, url_for
+from flask_babel import format_date, gettext as _
+
 from ..domain import codes, transfer as transfers, workflow
 from ..domain.priority import paris_date
 from ..extensions import db
@@ -66,6 +67,8 @@ def _record(reference, action, fn, prefix):
         return redirect(url_for("crip.case", reference=ip.reference, erreur=exc.code))
     _audit(action, target=ip.reference, detail=form.on.data.isoformat())
     db.session.commit()
+    flash(_("Recorded on %(ref)s: done on %(date)s.", ref=ip.reference, date=format_date(form.on.data, "short")),
+          "notice")
     return redirect(url_for("crip.case", reference=ip.reference) + "#duties", code=303)
 
 

@@ -1,29 +1,30 @@
-"""The queue: filters, keyset pages, counts, search by reference."""
+"""The queue as the agent's desk: the common filters one click away with their counts, the others
+folded; rows in words; unread messages from senders marked; keyset pages; search by reference."""
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import or_, select
 
-from ..domain import codes, queue, transfer, workflow
+from ..domain import codes, queue, routing, sealing, transfer, workflow
 from ..domain.priority import AGE_BANDS, CATEGORIES, paris_date
 from ..extensions import db
-from ..models import InformationPreoccupante as IP, IpCategory
+from ..models import InformationPreoccupante as IP, IpCategory, IpChild
 from ..web import now_utc, profiles
 from . import auth, bp
 from .auth import require
 from .common import _audit, _visible
 
+FILTERS = ("view", "status", "territory", "urgency", "category", "source", "language", "age", "automated",
+           "channel", "feedback")
 
-FILTERS = ("status", "territory", "urgency", "category", "source", "language", "age", "overdue",
-           "transfer", "automated", "channel", "feedback")
 
-
-def _filters(args, user):
+def _filters(args, user, today):
     cond = _visible(user)
     f = {k: args.get(k, "").strip() for k in FILTERS}
-    if f["status"] == "open":
-        cond.append(IP.status.in_(workflow.OPEN))
-    elif f["status"] in workflow.STATUSES:
+    if f["view"] not in queue.VIEWS:
+        f["view"] = "open"
+    cond += queue.view_conditions(f["view"], user_id=user.id, today=today)
+    if f["status"] in workflow.STATUSES:
         cond.append(IP.status == f["status"])
     if f["territory"]:
         cond.append(or_(IP.territory == f["territory"], IP.assigned_team == f["territory"]))
@@ -37,27 +38,43 @@ def _filters(args, user):
         cond.append(IP.language == f["language"][:8])
     if f["age"] in AGE_BANDS:
         cond.append(IP.youngest_age_band == f["age"])
-    if f["overdue"]:
-        cond.append(and_(IP.status.in_(workflow.OPEN), IP.evaluation_due < paris_date(now_utc())))
-    if f["transfer"]:
-        cond.append(IP.routing_status == "transfer")
-    if f["automated"] == "1":
-        cond.append(IP.probably_automated.is_(True))
-    elif f["automated"] != "all":
+    if f["automated"] == "hide":          # shown by default, tagged: never hidden silently
         cond.append(IP.probably_automated.is_(False))
     if f["channel"]:
         cond.append(IP.channel == f["channel"][:12])
-    feedback = queue.feedback_condition(f["feedback"], paris_date(now_utc()))
+    feedback = queue.feedback_condition(f["feedback"], today)
     if feedback is not None:
         cond.append(feedback)
     return cond, f
+
+
+def _communes(rows) -> dict[int, str]:
+    """The commune of each row's first child, read from the sealed answers (the key is in the session)."""
+    key = auth.crip_key()
+    if key is None or not rows:
+        return {}
+    out = {}
+    q = select(IpChild.ip_id, IpChild.sealed).where(IpChild.ip_id.in_([r.id for r in rows]), IpChild.position == 0)
+    for ip_id, sealed in db.session.execute(q):
+        try:
+            child = sealing.open_json(key, sealed)
+        except sealing.SealError:
+            continue
+        name = child.get("commune_name")
+        if not name and child.get("commune"):
+            commune = routing.commune_by_insee(child["commune"])
+            name = commune.name if commune else ""
+        if name:
+            out[ip_id] = name
+    return out
 
 
 @bp.get("/")
 @require("agent", "supervisor", "evaluator")
 def index():
     user = auth.current_user()
-    cond, f = _filters(request.args, user)
+    today = paris_date(now_utc())
+    cond, f = _filters(request.args, user, today)
     search = request.args.get("ref", "").strip()
     if search:
         ref = codes.normalize_reference(search)
@@ -68,20 +85,21 @@ def index():
             return redirect(url_for("crip.transferred", reference=ref))
     after = queue.parse_cursor(request.args.get("after", "")) if request.args.get("after") else None
     rows, more = queue.page(db.session, cond, after)
-    # Only open IPs are counted (served by ix_ips_status): decided ones grow without end.
-    counts = dict(db.session.execute(
-        select(IP.status, func.count()).where(*_visible(user), IP.status.in_(workflow.OPEN))
-        .group_by(IP.status)).all())
+    counts = queue.desk_counts(db.session, _visible(user), user_id=user.id, today=today)
     since = user.last_queue_view_at
-    new_since = db.session.scalar(select(func.count()).select_from(IP).where(
-        *_visible(user), IP.received_at > since)) if since else None
+    new_ips, new_messages = queue.new_since(db.session, _visible(user), since) if since else (None, None)
     if not after:
         user.last_queue_view_at = now_utc()
     _audit("queue_view", detail=",".join(f"{k}={v}" for k, v in f.items() if v)[:400])
+    unread = queue.unread_by_ip(db.session, [r.id for r in rows])
+    communes = _communes(rows)
     db.session.commit()
     next_cursor = queue.cursor_of(rows[-1]) if more and rows else None
     profile = profiles().get(user.departement)
-    return render_template("crip/queue.html", rows=rows, counts=counts, f=f, next_cursor=next_cursor,
-                           new_since=new_since, since=since, today=paris_date(now_utc()), crip_profile=profile,
-                           categories=CATEGORIES, age_bands=AGE_BANDS, search=search,
-                           not_found=bool(search))
+    territories = {t.code: t.name for t in (profile.territories if profile else ())}
+    folded = {k: v for k, v in f.items() if k != "view" and v}
+    return render_template("crip/queue.html", rows=rows, counts=counts, f=f, folded=folded,
+                           next_cursor=next_cursor, new_ips=new_ips, new_messages=new_messages, since=since,
+                           today=today, crip_profile=profile, territories=territories, unread=unread,
+                           communes=communes, categories=CATEGORIES, age_bands=AGE_BANDS, search=search,
+                           not_found=bool(search), open_statuses=workflow.OPEN)

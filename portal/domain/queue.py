@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, select, tuple_
+from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from ..models import InformationPreoccupante as IP
+from ..models import InformationPreoccupante as IP, Message
+from .workflow import OPEN
 
 PAGE_SIZE = 50
 
@@ -33,6 +34,69 @@ def page(session: Session, conditions, after=None, size: int = PAGE_SIZE):
     q = q.order_by(IP.urgency, IP.received_at, IP.id).limit(size + 1)
     rows = list(session.scalars(q))
     return rows[:size], len(rows) > size
+
+
+# The agent's desk -----------------------------------------------------------------------------
+
+# The common filters, one click away; each is a condition on open IPs (except "all").
+VIEWS = ("open", "mine", "new", "overdue", "urgent", "unread", "waiting", "transfer", "automated", "all")
+
+
+def _unread_ip_ids():
+    return select(Message.ip_id).where(Message.direction == "to_crip", Message.read_at.is_(None))
+
+
+def view_conditions(view: str, *, user_id: int, today: date) -> list:
+    if view == "all":
+        return []
+    cond = [IP.status.in_(OPEN)]
+    extra = {
+        "mine": lambda: IP.taken_by_id == user_id,
+        "new": lambda: IP.status == "new",
+        "overdue": lambda: IP.evaluation_due < today,
+        "urgent": lambda: IP.urgency <= 2,
+        "unread": lambda: IP.id.in_(_unread_ip_ids()),
+        "waiting": lambda: IP.status == "more_info",
+        "transfer": lambda: IP.routing_status == "transfer",
+        "automated": lambda: IP.probably_automated.is_(True),
+    }.get(view)
+    if extra is not None:
+        cond.append(extra())
+    return cond
+
+
+def desk_counts(session: Session, visible, *, user_id: int, today: date) -> dict:
+    """How many open IPs each common filter holds, in two queries (open IPs only: they stay few)."""
+    def n(c):
+        return func.coalesce(func.sum(case((c, 1), else_=0)), 0)
+    row = session.execute(select(
+        func.count(), n(IP.taken_by_id == user_id), n(IP.status == "new"), n(IP.evaluation_due < today),
+        n(IP.urgency <= 2), n(IP.status == "more_info"), n(IP.routing_status == "transfer"),
+        n(IP.probably_automated.is_(True)),
+    ).where(*visible, IP.status.in_(OPEN))).one()
+    unread = session.scalar(select(func.count(func.distinct(Message.ip_id))).join(IP, IP.id == Message.ip_id)
+                            .where(*visible, IP.status.in_(OPEN), Message.direction == "to_crip",
+                                   Message.read_at.is_(None)))
+    keys = ("open", "mine", "new", "overdue", "urgent", "waiting", "transfer", "automated")
+    out = {k: int(v or 0) for k, v in zip(keys, row)}
+    out["unread"] = int(unread or 0)
+    return out
+
+
+def unread_by_ip(session: Session, ip_ids) -> dict[int, int]:
+    if not ip_ids:
+        return {}
+    q = (select(Message.ip_id, func.count()).where(Message.ip_id.in_(ip_ids), Message.direction == "to_crip",
+                                                   Message.read_at.is_(None)).group_by(Message.ip_id))
+    return dict(session.execute(q).all())
+
+
+def new_since(session: Session, visible, since: datetime) -> tuple[int, int]:
+    """IPs received and sender messages arrived since `since`."""
+    ips = session.scalar(select(func.count()).select_from(IP).where(*visible, IP.received_at > since))
+    msgs = session.scalar(select(func.count()).select_from(Message).join(IP, IP.id == Message.ip_id)
+                          .where(*visible, Message.direction == "to_crip", Message.created_at > since))
+    return int(ips or 0), int(msgs or 0)
 
 
 FEEDBACK_FILTERS = ("due", "overdue", "given")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from .base import BaseForm
 from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 
 class SignInForm(BaseForm):
@@ -27,9 +27,10 @@ class PasswordChangeForm(BaseForm):
 
 
 class TransitionForm(BaseForm):
-    to = SelectField(_l("New status"), choices=[], validators=[InputRequired(_l("Choose the new status."))])
+    """One change of status; the case page shows, for each change, only the fields it needs
+    (see crip.case.TARGET_FIELDS). The target status travels as `to`, outside the form's prefix."""
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=5000)])
-    team = SelectField(_l("Territory or team (evaluation)"), choices=[], validators=[Optional()], validate_choice=False)
+    team = SelectField(_l("Territory or team that evaluates"), choices=[], validators=[Optional()], validate_choice=False)
     due = DateField(_l("Evaluation due date"), validators=[Optional()])
     signalement_on = DateField(_l("Date of the signalement"), validators=[Optional()])
     transfer_to = StringField(_l("Département to transfer to (number)"), validators=[Optional(), Length(max=3)])
@@ -37,7 +38,7 @@ class TransitionForm(BaseForm):
 
 
 class StaffMessageForm(BaseForm):
-    body = TextAreaField(_l("Message to the sender"), validators=[InputRequired(_l("Write your message.")), Length(max=20000)])
+    body = TextAreaField(_l("Message to the sender"), validators=[DataRequired(_l("Write your message before sending it: it is empty.")), Length(max=20000)])
 
 
 class StaffIntakeForm(BaseForm):

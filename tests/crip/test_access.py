@@ -96,33 +96,42 @@ def _status(app, ref):
         return db.session.scalar(select(InformationPreoccupante.status).where(InformationPreoccupante.reference == ref))
 
 
+def _change(client, ref, to, **fields):
+    """Post one change of status as the case page does: the target as `to`, its fields prefixed."""
+    data = {"to": to, **{f"{to}-{k}": v for k, v in fields.items()}}
+    return client.post(f"/crip/ip/{ref}/statut?lang=en", data=data)
+
+
+def _refused(r, message):
+    page = r.data.decode()
+    return r.status_code == 400 and message in page and 'class="error-summary"' in page
+
+
 def test_workflow_allowed_and_refused_transitions(crip_app, users, signed_in, sample_ip):
     agent, sup = signed_in("agent"), signed_in("supervisor")
     ref = sample_ip.reference
-    url = f"/crip/ip/{ref}/statut"
     # refused: straight to a decision from "new"
-    r = sup.post(url, data={"to": "closed", "reason": "x"})
-    assert "erreur=not_allowed" in r.headers["Location"] and _status(crip_app, ref) == "new"
-    assert agent.post(url, data={"to": "analysis"}).status_code == 303
+    assert _refused(_change(sup, ref, "closed", reason="x"), "This change of status is not possible from the current status.")
+    assert _status(crip_app, ref) == "new"
+    assert _change(agent, ref, "analysis").status_code == 303
     assert _status(crip_app, ref) == "analysis"
     # an agent may not decide
-    r = agent.post(url, data={"to": "closed", "reason": "no danger"})
-    assert "erreur=role" in r.headers["Location"]
+    assert _refused(_change(agent, ref, "closed", reason="no danger"), "Your role does not allow this decision.")
     # more information needs a reason
-    assert "erreur=reason" in agent.post(url, data={"to": "more_info"}).headers["Location"]
-    assert agent.post(url, data={"to": "more_info", "reason": "ask the school"}).status_code == 303
-    assert agent.post(url, data={"to": "analysis"}).status_code == 303
+    assert _refused(_change(agent, ref, "more_info"), "Give a reason for this decision.")
+    assert _change(agent, ref, "more_info", reason="ask the school").status_code == 303
+    assert _change(agent, ref, "analysis").status_code == 303
     # evaluation needs a known team and a due date
-    assert "erreur=team" in sup.post(url, data={"to": "evaluation", "due": "2027-01-10"}).headers["Location"]
-    assert "erreur=due" in sup.post(url, data={"to": "evaluation", "team": "muret"}).headers["Location"]
-    assert sup.post(url, data={"to": "evaluation", "team": "muret", "due": "2027-01-10"}).status_code == 303
+    assert _refused(_change(sup, ref, "evaluation", due="2027-01-10"), "Choose the territory or team that evaluates.")
+    assert _refused(_change(sup, ref, "evaluation", team="muret"), "Give the evaluation due date.")
+    assert _change(sup, ref, "evaluation", team="muret", due="2027-01-10").status_code == 303
     # signalement needs its date
-    assert "erreur=signalement_date" in sup.post(url, data={"to": "signalement", "reason": "serious"}).headers["Location"]
-    assert sup.post(url, data={"to": "signalement", "reason": "serious", "signalement_on": "2026-11-20"}).status_code == 303
+    assert _refused(_change(sup, ref, "signalement", reason="serious"), "Give the date of the signalement.")
+    assert _change(sup, ref, "signalement", reason="serious", signalement_on="2026-11-20").status_code == 303
     assert _status(crip_app, ref) == "signalement"
     # reopening needs a reason
-    assert "erreur=reason" in sup.post(url, data={"to": "analysis"}).headers["Location"]
-    assert sup.post(url, data={"to": "analysis", "reason": "new facts"}).status_code == 303
+    assert _refused(_change(sup, ref, "analysis"), "Give a reason for this decision.")
+    assert _change(sup, ref, "analysis", reason="new facts").status_code == 303
     with crip_app.app_context():
         ip = db.session.scalar(select(InformationPreoccupante).where(InformationPreoccupante.reference == ref))
         assert ip.status == "analysis" and ip.outcome is None
@@ -134,13 +143,13 @@ def test_transfer_and_link(crip_app, users, signed_in):
     sup = signed_in("supervisor")
     a, b = add_ip(crip_app), add_ip(crip_app)
     for ref in (a.reference, b.reference):
-        sup.post(f"/crip/ip/{ref}/statut", data={"to": "analysis"})
-    r = sup.post(f"/crip/ip/{a.reference}/statut", data={"to": "linked", "reason": "same child", "linked_reference": "IP-0000-0000"})
-    assert "erreur=link" in r.headers["Location"]
-    assert sup.post(f"/crip/ip/{a.reference}/statut", data={"to": "linked", "reason": "same child", "linked_reference": b.reference}).status_code == 303
+        _change(sup, ref, "analysis")
+    r = _change(sup, a.reference, "linked", reason="same child", linked_reference="IP-0000-0000")
+    assert _refused(r, "Give the reference of another IP of this CRIP.")
+    assert _change(sup, a.reference, "linked", reason="same child", linked_reference=b.reference).status_code == 303
     assert b.reference in sup.get(f"/crip/ip/{a.reference}").data.decode()
-    assert "erreur=transfer_to" in sup.post(f"/crip/ip/{b.reference}/statut", data={"to": "transferred", "reason": "lives in 09"}).headers["Location"]
-    assert sup.post(f"/crip/ip/{b.reference}/statut", data={"to": "transferred", "reason": "lives in 09", "transfer_to": "09"}).status_code == 303
+    assert _refused(_change(sup, b.reference, "transferred", reason="lives in 09"), "Give the département to transfer to.")
+    assert _change(sup, b.reference, "transferred", reason="lives in 09", transfer_to="09").status_code == 303
 
 
 def test_message_to_sender_is_sealed(crip_app, users, signed_in, sample_ip):

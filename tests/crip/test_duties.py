@@ -100,8 +100,8 @@ def test_parents_notice_recorded_after_the_case_goes_to_the_judge(crip_app, user
     sup = signed_in("supervisor")
     today = paris_date(datetime.now(timezone.utc))
     assert sup.post(f"/crip/ip/{ref}/statut", data={"to": "analysis"}).status_code == 303
-    assert sup.post(f"/crip/ip/{ref}/statut", data={"to": "signalement", "reason": "grave",
-                                                   "signalement_on": today.isoformat()}).status_code == 303
+    assert sup.post(f"/crip/ip/{ref}/statut", data={"to": "signalement", "signalement-reason": "grave",
+                                                   "signalement-signalement_on": today.isoformat()}).status_code == 303
     page = _page(sup, ref)
     assert "Written notice to the parents that the situation goes to the judicial authority (CASF L226-5)" in page
     assert "Not recorded yet" in page
