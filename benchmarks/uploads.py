@@ -89,6 +89,10 @@ class Watch:
         while not self._stop.is_set():
             for w in self.workers:
                 for child in common.children_of(w):
+                    # Only once it runs the inspector: between fork and exec it still shows the worker.
+                    with contextlib.suppress(OSError), open(f"/proc/{child}/cmdline", "rb") as f:
+                        if b"inspection.py" not in f.read():
+                            continue
                     self.children.add(child)
                     self.child_peak_kb = max(self.child_peak_kb, status_kb(child, "VmHWM"))
             time.sleep(0.02)

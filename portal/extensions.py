@@ -45,7 +45,9 @@ def _timed_connection_class(limit: float):
     import psycopg
     from psycopg import errors as pg_errors
 
-    wait_timeout = getattr(pg_errors, "_WaitTimeout", None) or pg_errors.ConnectionTimeout
+    wait_timeout = getattr(pg_errors, "_WaitTimeout", None)   # psycopg >= 3.3: Connection.wait(timeout=)
+    if wait_timeout is None:
+        return None
 
     class TimedConnection(psycopg.Connection):
         def wait(self, gen, interval=0.1, timeout=None):
@@ -82,9 +84,7 @@ def make_engine(url: str, *, connect_timeout: int = 3, statement_timeout: int = 
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=15000")
             cur.close()
-    elif statement_timeout:
-        timed = _timed_connection_class(statement_timeout + CLIENT_GRACE_SECONDS)
-
+    elif statement_timeout and (timed := _timed_connection_class(statement_timeout + CLIENT_GRACE_SECONDS)):
         @event.listens_for(engine, "do_connect")
         def _timed_connect(_dialect, _record, cargs, cparams):
             return timed.connect(*cargs, **cparams)

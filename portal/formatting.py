@@ -43,6 +43,9 @@ def where_phrase(profile) -> str:
     phrase = profile.in_names.get(locale)
     if phrase:
         return phrase
+    # Translators: a whole phrase that enters sentences such as "Worried about a child %(where)s?";
+    # %(departement)s is the département's proper name (Haute-Garonne, Jura, Isère): add the
+    # preposition (and article) your language needs before a place name.
     return _("in %(departement)s", departement=profile.name)
 
 

@@ -35,6 +35,8 @@ def signin():
             db.session.commit()
             session.clear()
             auth.start_session(result.user, result.crip_key, "password" if result.user.totp_enrolled else "enrol")
+            if result.user.password_must_change:      # signed in with a one-time enrolment secret
+                return redirect(url_for("crip.first_password"))
             return redirect(url_for("crip.second_factor" if result.user.totp_enrolled else "crip.enrol"))
     elif request.method == "POST":
         status = 400
@@ -46,6 +48,8 @@ def second_factor():
     user = auth.pending_user()
     if user is None or not user.totp_enrolled:
         return redirect(url_for("crip.signin"))
+    if user.password_must_change:
+        return redirect(url_for("crip.first_password"))
     form = CF.CodeForm()
     error = None
     if request.method == "POST" and form.validate():
@@ -70,6 +74,8 @@ def enrol():
     user = auth.pending_user()
     if user is None or user.totp_enrolled:
         return redirect(url_for("crip.signin"))
+    if user.password_must_change:
+        return redirect(url_for("crip.first_password"))
     secret_key = current_app.config["SECRET_KEY"]
     secret = session.get("enrol_secret") or staff.new_totp_secret()
     session["enrol_secret"] = secret

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from .base import BaseForm
 from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 
 class SignInForm(BaseForm):
@@ -67,3 +67,19 @@ class DutyDateForm(BaseForm):
 class TransferForm(BaseForm):
     destination = SelectField(_l("CRIP to transfer to"), choices=[],
                               validators=[InputRequired(_l("Choose the CRIP to transfer to."))])
+
+
+class AccountForm(BaseForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the name.")), Length(max=120)])
+    email = StringField(_l("Work e-mail address"), validators=[DataRequired(_l("Enter a valid e-mail address.")), Length(max=200)])
+    role = SelectField(_l("Role"), choices=[], validators=[InputRequired(_l("Choose a role."))])
+    territory = SelectField(_l("Territory (territorial evaluators only)"), choices=[], validators=[Optional()])
+
+
+class FirstPasswordForm(BaseForm):
+    new = PasswordField(_l("Your new password"), description=_l("12 characters at least."),
+                        validators=[InputRequired(_l("Enter a new password.")),
+                                    Length(min=12, max=200, message=_l("Use 12 to 200 characters."))])
+    confirm = PasswordField(_l("The same password again"),
+                            validators=[InputRequired(_l("Enter the password again.")),
+                                        EqualTo("new", message=_l("The two passwords are not the same."))])

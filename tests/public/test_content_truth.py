@@ -61,7 +61,7 @@ def test_only_the_cells_own_line_is_presented_as_the_cells(apps, code):
 def test_without_a_number_of_its_own_the_119_is_only_the_119(apps, code):
     body = apps[code].test_client().get("/contacts?lang=en").get_data(as_text=True)
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
-    assert f"This site has no phone number of its own for {PROFILES[code].ip_cell}." in text
+    assert f"No phone number of {PROFILES[code].ip_cell} is listed on this site." in text
     by_phone = body.split("By phone", 1)[1].split("<h2", 1)[0]
     assert "<h3>" not in by_phone                       # no line listed as the Département's
     assert "Allô Enfance en Danger (national line)" not in body

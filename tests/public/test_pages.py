@@ -456,10 +456,18 @@ def test_line_without_hours_says_ask(tmp_path):
 
 
 def test_round_the_clock_line_never_closed(tmp_path):
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["38"])
+    import dataclasses
+    from datetime import time as clock_time
+    from portal.departements import DAYS, Phone
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["38"], PAGE_CACHE=False)
+    always = {d: ((clock_time(0, 0), clock_time(23, 59, 59)),) for d in DAYS}
+    line = Phone(number="04 00 00 00 00", label="CRIP line", role="crip", free=True, hours=always)
+    app.config["PROFILES"]["38"] = dataclasses.replace(PROFILES["38"], phones=(line,))
     app.config["CLOCK"] = lambda: datetime(2024, 3, 9, 2, 0, tzinfo=UTC)    # Saturday 03:00
     body = get_ok(app.test_client(), "/?lang=en")
+    assert "04 00 00 00 00" in body
     assert line_status(body, "line-closed") is None
+    assert "open 24 hours a day, 7 days a week" in line_status(body, "line-open")
 
 
 # Theme -----------------------------------------------------------------------------------------

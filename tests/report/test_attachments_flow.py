@@ -251,6 +251,17 @@ def test_docx_is_stored_without_metadata_or_remote_template(report_app, reporter
 
 def test_parallel_uploads_never_pass_the_file_limit(report_app, reporter):
     """12 uploads at once to one draft whose limit is 5: exactly 5 are kept, the others are told why."""
+    _parallel_uploads(report_app, reporter)
+
+
+@pytest.mark.postgres
+def test_parallel_uploads_never_pass_the_file_limit_postgresql(pg_app):
+    """The same on PostgreSQL, where the draft's row lock (not a database-wide lock) serialises them."""
+    assert pg_app.extensions["portal_engine"].dialect.name == "postgresql"
+    _parallel_uploads(pg_app, Reporter(pg_app))
+
+
+def _parallel_uploads(report_app, reporter):
     reporter.fill(until="documents")
     cookie = reporter.client.get_cookie("ipdraft")
     assert cookie is not None
