@@ -160,6 +160,7 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
     cfg.setdefault("CACHE_TYPE", "SimpleCache" if cfg["PAGE_CACHE"] else "NullCache")
     cfg.setdefault("CACHE_DEFAULT_TIMEOUT", 300)
     cfg.setdefault("CACHE_THRESHOLD", 5000)
+    cfg.setdefault("CACHE_NO_NULL_WARNING", True)
     cfg.setdefault("SESSION_COOKIE_SECURE", cfg["HTTPS"])
     if "SESSION_COOKIE_SECURE" not in overrides:
         cfg["SESSION_COOKIE_SECURE"] = cfg["HTTPS"]

@@ -6,8 +6,10 @@ fails there instead of skipping.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -64,21 +66,57 @@ def base_config(tmp_path, **extra):
     return cfg
 
 
+_MIGRATED: dict = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_sqlite_folder(tmp_path_factory):
+    """Where this test process keeps one SQLite database migrated to head (see make_app)."""
+    _MIGRATED["folder"] = tmp_path_factory.mktemp("migrated")
+
+
+def _migrated_sqlite() -> Path | None:
+    """An SQLite file at the latest revision, migrated once per test process and copied for each app
+    (running every migration for each of hundreds of apps would cost most of the suite's time)."""
+    if "file" not in _MIGRATED and "folder" in _MIGRATED:
+        from portal import create_app
+        from portal.extensions import db
+        from portal.migrate import upgrade
+        folder = _MIGRATED["folder"]
+        template = create_app(base_config(folder, PORTAL_DEPARTEMENTS=["31"]), env={})
+        with template.app_context():
+            upgrade(db.engine)
+        template.extensions["portal_engine"].dispose()   # the last connection checkpoints the WAL into the file
+        _MIGRATED["file"] = folder / "test.db"
+    return _MIGRATED.get("file")
+
+
 def make_app(tmp_path, **extra):
+    """The application of a test: settings for tests (`extra` overrides them), a database at the latest
+    revision (on SQLite a copy of the migrated template), a CRIP key pair per served département
+    (private halves in app.config["TEST_CRIP_KEYS"])."""
     from portal import create_app
+    from portal.domain import keys
     from portal.extensions import db
     from portal.migrate import upgrade
-    from portal.domain import keys
 
+    db_file = Path(tmp_path) / "test.db"
+    template = None if "DATABASE_URL" in extra or db_file.exists() else _migrated_sqlite()
+    if template is not None:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, db_file)
     app = create_app(base_config(tmp_path, **extra), env={})
     with app.app_context():
-        upgrade(db.engine)
+        if template is None:
+            upgrade(db.engine)
         app.config["TEST_CRIP_KEYS"] = {}
         for code in app.config["PROFILES"]:
             app.config["TEST_CRIP_KEYS"][code] = keys.create_crip_key(db.session, code)
         db.session.commit()
     return app
 
+
+# The fixture trio of the Flask tutorial: an app, its test client, its command-line runner. ---------
 
 @pytest.fixture
 def app(tmp_path):
@@ -88,6 +126,11 @@ def app(tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
 
 
 @pytest.fixture

@@ -139,6 +139,28 @@ def test_outbox_remind_queues_for_active_agents_and_supervisors(app):
         assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == 4
 
 
+def test_outbox_remind_queues_the_feedback_owed_to_professionals_and_elected_officials(app):
+    runner = runner_for(app)
+    today = datetime.now(timezone.utc).astimezone(ZoneInfo("Europe/Paris")).date()
+    with app.app_context():
+        s = db.session
+        staff(s, "agent@cd31.fr", "agent")
+        due = make_ip(s, evaluation_due=today + timedelta(days=40))
+        due.feedback_due = today + timedelta(days=14)
+        late = make_ip(s, evaluation_due=today + timedelta(days=40))
+        late.feedback_due = today + timedelta(days=3)                  # not a reminder day
+        s.commit()
+        ref = due.reference
+    result = runner.invoke(args=["outbox", "remind"])
+    assert result.exit_code == 0, result.output
+    assert "Queued 1 reminder(s) for 1 IP(s)." in result.output
+    with app.app_context():
+        mail = db.session.scalars(select(OutboxMail)).one()
+        assert mail.kind == "feedback" and ref in mail.body and mail.recipient == "agent@cd31.fr"
+    only_three = runner.invoke(args=["outbox", "remind", "--feedback-days", "3"])
+    assert "Queued 1 reminder(s) for 1 IP(s)." in only_three.output
+
+
 def test_stats_export(app, tmp_path):
     runner = runner_for(app)
     with app.app_context():

@@ -8,15 +8,22 @@ import pytest
 
 from portal.domain import intake, keys, staff
 from portal.extensions import db
+from tests.conftest import make_app
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("agent", "supervisor", "evaluator", "admin")
 
 
 @pytest.fixture
-def crip_app(tmp_path):
-    from tests.conftest import make_app
+def app(tmp_path):
+    """The back office's tests serve the Haute-Garonne only; `client` and `runner` (tests/conftest.py) use it."""
     return make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
+
+
+@pytest.fixture
+def crip_app(app):
+    """Older name of `app`, kept for the tests written with it."""
+    return app
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import select
 
 from portal.domain import keys, outbox, sealing
+from portal.domain.priority import paris_date
 from portal.extensions import db
 from portal.models import InformationPreoccupante, IpCategory, IpChild, OutboxMail
 
@@ -168,3 +169,40 @@ def test_deadline_reminders(app):
         assert [(ip.id, d) for ip, d in got31] == [(in1.id, 1), (in7.id, 7)]
         assert [ip.id for ip, _ in outbox.deadline_reminders(s, NOW, (3,))] == [in3.id]
         assert outbox.deadline_reminders(s, NOW, ()) == []
+
+
+def test_feedback_reminders_for_professionals_and_elected_officials(app):
+    """L226-5: the sender is told what followed within 3 months; reminders on the Paris date."""
+    with app.app_context():
+        s = db.session
+        today = paris_date(NOW)
+        in14 = make_ip(s, status="closed", decided=True)           # whatever the status
+        in14.feedback_due = today + timedelta(days=14)
+        in1 = make_ip(s)
+        in1.feedback_due = today + timedelta(days=1)
+        given = make_ip(s)
+        given.feedback_due, given.feedback_given_on = today + timedelta(days=1), today
+        no_duty = make_ip(s)                                         # a member of the public: no date
+        other = make_ip(s, dep="38")
+        other.feedback_due = today
+        s.commit()
+        got = outbox.feedback_reminders(s, NOW, (14, 1, 0))
+        assert [(ip.id, d) for ip, d in got] == [(other.id, 0), (in1.id, 1), (in14.id, 14)]
+        assert [ip.id for ip, _d in outbox.feedback_reminders(s, NOW, (14, 1, 0), departement="31")] == [in1.id, in14.id]
+        assert no_duty.id not in [ip.id for ip, _d in got] and given.id not in [ip.id for ip, _d in got]
+        mails = outbox.notify_feedback(s, in1, ["a@x.fr"], 1)
+        assert len(mails) == 1 and outbox.notify_feedback(s, in1, ["a@x.fr"], 1) == []
+        body = mails[0].body
+        assert in1.reference in body and in1.feedback_due.strftime("%d/%m/%Y") in body and "L226-5" in body
+        assert CHILD_NAME not in body and "Zébulon" not in body and mails[0].kind == "feedback"
+
+
+def test_feedback_due_at_half_past_midnight_in_paris(app):
+    """At 23:30 UTC on 31 May it is already 1 June in Paris: a feedback due on 1 June is due today."""
+    with app.app_context():
+        s = db.session
+        ip = make_ip(s)
+        ip.feedback_due = date(2026, 6, 1)
+        s.commit()
+        late_evening = datetime(2026, 5, 31, 22, 30, tzinfo=timezone.utc)    # 00:30 in Paris (summer time)
+        assert [(x.id, d) for x, d in outbox.feedback_reminders(s, late_evening, (0,))] == [(ip.id, 0)]

@@ -1,7 +1,7 @@
 """Fixtures of the IP form's request tests.
 
-`report_app` serves the Haute-Garonne only, so the form lives at /signaler/...; `make_report_app`
-builds one with other settings. `reporter` drives the form (tests/report/helpers.py: Reporter);
+`app` (alias `report_app`) serves the Haute-Garonne only, so the form lives at /signaler/...;
+`client` and `runner` (tests/conftest.py) use it; `make_report_app` builds one with other settings. `reporter` drives the form (tests/report/helpers.py: Reporter);
 `send_report(source, **answers)` runs a whole path (public, professional or young), sends it and
 returns the confirmation (reference and follow-up code read from the page).
 """
@@ -33,8 +33,14 @@ def make_report_app(tmp_path, sqlite_template):
 
 
 @pytest.fixture
-def report_app(make_report_app):
+def app(make_report_app):
     return make_report_app()
+
+
+@pytest.fixture
+def report_app(app):
+    """Older name of `app`, kept for the tests written with it."""
+    return app
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ TESTS = Path(__file__).resolve().parents[1]
 
 
 def root_conftest():
-    """tests/conftest.py as a module (its make_app is a plain function, not a fixture)."""
+    """tests/conftest.py as a module (kept for the tests that call it; prefer `from tests.conftest import make_app`)."""
     import tests.conftest
     return tests.conftest
 
