@@ -22,14 +22,8 @@ from . import bp, drafts
 
 log = logging.getLogger(__name__)
 
-# The steps of each path, in order. "enfant" is repeated per child, "enfants" lists them.
-PATHS = {
-    "public": ["qui", "enfant", "enfants", "adultes", "inquietude", "vous", "documents"],
-    "professional": ["qui", "enfant", "enfants", "adultes", "inquietude", "professionnel", "vous", "documents"],
-    "young": ["qui", "enfant", "enfants", "inquietude", "vous", "documents"],
-    "elected": ["qui", "enfant", "enfants", "adultes", "inquietude", "vous", "documents"],
-}
-MAX_CHILDREN = 12
+PATHS = questionnaire.PATHS            # the steps of each path, declared once
+MAX_CHILDREN = questionnaire.MAX_CHILDREN
 
 
 @bp.context_processor
@@ -43,7 +37,7 @@ def _no_store():
 
 
 def _path(data) -> list:
-    return PATHS.get(data.get("source_type") or "public", PATHS["public"])
+    return PATHS[questionnaire.path_of(data)]
 
 
 def _next_step(data, step) -> str:
@@ -132,10 +126,13 @@ def _render_step(template, status=None, **ctx):
     ctx.setdefault("back_url", _previous_step_url(data))
     ctx.setdefault("revealed_now", g.get("revealed_now", False))
     ctx.setdefault("conditions", {})
-    body = render_template(template, **ctx)
     form = ctx.get("form")
     if status is None:
         status = 400 if request.method == "POST" and form is not None and form.errors else 200
+    ctx.setdefault("has_errors", status == 400)
+    step = (request.view_args or {}).get("step") if request.endpoint == "report.step" else None
+    ctx.setdefault("step_counter", questionnaire.step_number(questionnaire.path_of(data), step))
+    body = render_template(template, **ctx)
     return body, status
 
 
@@ -396,19 +393,31 @@ def _documents(state):
             except ValueError:
                 abort(400)
             return redirect(url_for("report.step", step="documents", **({"retour": "verifier"} if request.form.get("retour") else {})))
-        if action == "upload":
+        chosen = request.files.get("file")
+        if action == "upload" or (chosen is not None and chosen.filename):
+            # A file chosen is never dropped: "Continue" with a file selected attaches it first.
             if not form.validate():
                 error = _("Your session has expired. Nothing is lost: choose the file again.")
             else:
                 error = _upload(state)
+            if error is None and action == "upload":
+                newest = max((fid for fid, _meta in state.file_list()), default=None)
+                return redirect(url_for("report.step", step=questionnaire.FILES, joint=newest, _anchor="attached",
+                                        **({"retour": "verifier"} if request.form.get("retour") else {})))
             if error is None:
-                return redirect(url_for("report.step", step="documents", **({"retour": "verifier"} if request.form.get("retour") else {})))
+                return redirect(_next_step(state.data, questionnaire.FILES))
         else:
-            return redirect(_next_step(state.data, "documents"))
+            return redirect(_next_step(state.data, questionnaire.FILES))
     files = state.file_list()
     return _render_step("report/step_files.html", status=400 if error else 200, form=form, state=state,
-                        files=files, error=error, max_files=current_app.config["ATTACHMENT_MAX_FILES"],
+                        files=files, error=error, attached=None if error else _attached_name(files), max_files=current_app.config["ATTACHMENT_MAX_FILES"],
                         max_size=file_size(current_app.config["ATTACHMENT_MAX_BYTES"]))
+
+
+def _attached_name(files):
+    """The name of the file just attached (the URL carries its number, never its name)."""
+    joint = request.args.get("joint", "")
+    return next((meta["name"] for fid, meta in files if str(fid) == joint), None)
 
 
 def _upload(state):
