@@ -53,10 +53,11 @@ def second_factor():
     form = CF.CodeForm()
     error = None
     if request.method == "POST" and form.validate():
-        secret_key = current_app.config["SECRET_KEY"]
+        crip_secret, legacy = current_app.config["CRIP_SECRET_KEY"], current_app.config["SECRET_KEY"]
         ok = hit("totp", current_app.config["RATELIMIT_SIGNIN_ACCOUNT"], keyed(str(user.id))) and (
-            staff.verify_totp(staff.decrypt_totp_secret(secret_key, user.totp_secret), form.code.data, now_utc())
-            or staff.use_recovery_code(secret_key, user, form.code.data))
+            staff.accept_totp(db.session, user, staff.open_totp_secret(user, crip_secret, legacy),
+                              form.code.data, now_utc())
+            or staff.use_recovery_code(crip_secret, user, form.code.data, legacy))
         if ok:
             auth.promote()
             audit.record(db.session, actor_id=user.id, action="signin")
@@ -76,20 +77,20 @@ def enrol():
         return redirect(url_for("crip.signin"))
     if user.password_must_change:
         return redirect(url_for("crip.first_password"))
-    secret_key = current_app.config["SECRET_KEY"]
-    secret = session.get("enrol_secret") or staff.new_totp_secret()
-    session["enrol_secret"] = secret
+    secret_key = current_app.config["CRIP_SECRET_KEY"]
+    secret = auth.enrol_secret(staff.new_totp_secret)   # kept server-side, encrypted, never in a cookie
     form = CF.EnrolForm()
     error = None
     if request.method == "POST" and form.validate():
-        if staff.verify_totp(secret, form.code.data, now_utc()):
+        step = staff.totp_step(secret, form.code.data, now_utc())
+        if step is not None:
+            user.totp_last_step = step   # the code that proved the enrolment is spent
             user.totp_secret = staff.encrypt_totp_secret(secret_key, secret)
             user.totp_enrolled = True
             recovery = staff.new_recovery_codes(secret_key, user)
             audit.record(db.session, actor_id=user.id, action="totp_enrolled")
-            db.session.commit()
-            session.pop("enrol_secret", None)
             auth.promote()
+            db.session.commit()
             return render_template("crip/recovery_codes.html", codes=recovery)
         error = _("This code is not valid. Check the time on your phone and try again.")
     import segno
@@ -104,6 +105,7 @@ def signout():
     if user:
         audit.record(db.session, actor_id=user.id, action="signout")
         db.session.commit()
+    auth.end_session()   # the server-side session is deleted: a copy of the cookie opens nothing
     session.clear()
     return redirect(url_for("crip.signin"))
 
@@ -115,6 +117,7 @@ def signout_everywhere():
     user.session_epoch += 1
     audit.record(db.session, actor_id=user.id, action="signout_everywhere")
     db.session.commit()
+    auth.end_all_sessions(user)
     session.clear()
     return redirect(url_for("crip.signin"))
 
@@ -134,6 +137,7 @@ def password():
         else:
             audit.record(db.session, actor_id=user.id, action="password_changed")
             db.session.commit()
+            auth.end_all_sessions(user)
             session.clear()
             return redirect(url_for("crip.signin"))
     return render_template("crip/password.html", form=form, error=error), (400 if error else 200)
