@@ -236,6 +236,14 @@ def _commune_choices(postcode):
     return communes, choices
 
 
+def _place_of_previous(children) -> dict | None:
+    """A brother or sister most often lives at the same place: offer the previous child's commune."""
+    if not children:
+        return None
+    last = children[-1]
+    return {k: last.get(k) for k in ("postcode", "commune", "address", "lives_with") if last.get(k)}
+
+
 def _child(state):
     children = state.data.setdefault("children", [])
     try:
@@ -244,7 +252,7 @@ def _child(state):
         abort(404)
     if n < 0 or n > len(children) or n >= MAX_CHILDREN:
         abort(404)
-    form = _load(_child_form_class(state), children[n] if n < len(children) else None)
+    form = _load(_child_form_class(state), children[n] if n < len(children) else _place_of_previous(children))
     communes, form.commune.choices = _commune_choices(form.postcode.data)
     lookup = request.method == "POST" and request.form.get("action") == "find_communes"
     if _posting() and not lookup:
@@ -350,6 +358,8 @@ def _sender(state):
         stored = state.data.get("sender") or {"contact_language": str(get_locale())}
         if state.data.get("source_type") == "young" and "anonymous" not in stored:
             stored = dict(stored, anonymous="yes")
+        if state.data.get("source_type") == questionnaire.ELECTED and "anonymous" not in stored:
+            stored = dict(stored, anonymous="no")    # owed feedback (L226-5): named by default
         form = _load(F.SenderForm, stored)
     if _posting() and _judge(form, questionnaire.SENDER, state, "sender"):
         data = _store(form)

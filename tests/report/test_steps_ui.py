@@ -69,3 +69,22 @@ def test_postcode_lookup_lands_at_the_result(reporter):
     assert 'formaction="' in page.body and '#where"' in page.body
     found = reporter.step_page("enfant", {"postcode": "31000", "action": "find_communes"}, n=0)
     assert found.status == 200 and "Commune: Toulouse" in found.text and 'id="where"' in found.body
+
+
+def test_the_next_child_is_offered_the_previous_childs_commune(reporter):
+    from .helpers import CHILD
+    reporter.fill(until="enfant")
+    reporter.step("enfant", CHILD, n=0, to="/etape/enfants")
+    second = reporter.page("/etape/enfant?n=1")
+    assert second.value("postcode") == "31000" and second.value("address") == CHILD["address"]
+    assert second.value("first_name") == "" and second.checked("sex") == []
+
+
+def test_young_person_reads_the_119_and_its_chat_first(reporter):
+    reporter.fill("young", until="inquietude")
+    page = reporter.page("/etape/inquietude")
+    h1 = page.body.index("<h1")
+    assert page.body.index("119", h1) < page.body.index('name="categories"')
+    assert "allo119.gouv.fr" in page.text and "a place where you feel safe" in page.text
+    assert "Are you in danger right now?" in page.text and "Is the child in danger" not in page.text
+    assert "Someone hits me or hurts me" in page.text and "Unaccompanied minor" not in page.text
