@@ -358,6 +358,8 @@ def _sender(state):
         stored = state.data.get("sender") or {"contact_language": str(get_locale())}
         if state.data.get("source_type") == "young" and "anonymous" not in stored:
             stored = dict(stored, anonymous="yes")
+        if state.data.get("source_type") == questionnaire.ELECTED and "anonymous" not in stored:
+            stored = dict(stored, anonymous="no")    # owed feedback (L226-5): named by default
         form = _load(F.SenderForm, stored)
     if _posting() and _judge(form, questionnaire.SENDER, state, "sender"):
         data = _store(form)
