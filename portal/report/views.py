@@ -48,8 +48,8 @@ def _next_step(data, step) -> str:
     nxt = path[idx + 1] if idx + 1 < len(path) else None
     if nxt is None:
         return url_for("report.check")
-    if nxt == "enfant":
-        return url_for("report.step", step="enfant", n=len(data.get("children", [])))
+    if nxt == questionnaire.CHILD:
+        return url_for("report.step", step=questionnaire.CHILD, n=len(data.get("children", [])))
     return url_for("report.step", step=nxt)
 
 
@@ -105,16 +105,16 @@ def _previous_step_url(data) -> str:
         return url_for("report.check")
     step = (request.view_args or {}).get("step")
     path = _path(data)
-    if step == "urgence":
-        return url_for("report.step", step="inquietude")
+    if step == questionnaire.URGENT:
+        return url_for("report.step", step=questionnaire.CONCERN)
     if step not in path or path.index(step) == 0:
         return url_for("report.start")
     before = path[path.index(step) - 1]
-    if before == "enfant":
-        before = "enfants" if data.get("children") else "enfant"
-    if step == "enfant" and data.get("children"):
-        before = "enfants"
-    return url_for("report.step", step=before, **({"n": 0} if before == "enfant" else {}))
+    if before == questionnaire.CHILD:
+        before = questionnaire.CHILDREN if data.get("children") else questionnaire.CHILD
+    if step == questionnaire.CHILD and data.get("children"):
+        before = questionnaire.CHILDREN
+    return url_for("report.step", step=before, **({"n": 0} if before == questionnaire.CHILD else {}))
 
 
 def _render_step(template, status=None, **ctx):
@@ -152,10 +152,10 @@ def begin():
         return refuse(render_template("report/start.html", expired=False, has_draft=False), "step", limit)
     state = drafts.load()
     if state is not None and not state.sent and request.form.get("resume") == "1":
-        return redirect(url_for("report.step", step="qui"))
+        return redirect(url_for("report.step", step=questionnaire.WHO))
     profile = current_profile()
     state, cookie = drafts.create(profile.code)
-    response = redirect(url_for("report.step", step="qui"))
+    response = redirect(url_for("report.step", step=questionnaire.WHO))
     drafts.set_cookie(response, cookie)
     return response
 
@@ -169,9 +169,9 @@ def _posting() -> bool:
 
 @bp.route("/etape/<step>", methods=["GET", "POST"])
 def step(step):
-    handlers = {"qui": _who, "enfant": _child, "enfants": _children, "adultes": _adults,
-                "inquietude": _concern, "professionnel": _professional, "vous": _sender,
-                "documents": _documents, "urgence": _emergency}
+    handlers = {questionnaire.WHO: _who, questionnaire.CHILD: _child, questionnaire.CHILDREN: _children, questionnaire.ADULTS: _adults,
+                questionnaire.CONCERN: _concern, questionnaire.PRO: _professional, questionnaire.SENDER: _sender,
+                questionnaire.FILES: _documents, questionnaire.URGENT: _emergency}
     handler = handlers.get(step)
     if handler is None:
         abort(404)
@@ -195,7 +195,7 @@ def _who(state):
         state.data["source_type"] = form.source_type.data
         state.data["sector"] = form.sector.data if form.source_type.data == "professional" else ""
         state.save()
-        return redirect(_next_step(state.data, "qui"))
+        return redirect(_next_step(state.data, questionnaire.WHO))
     return _render_step("report/step_who.html", form=form, state=state,
                         conditions=_conditions(questionnaire.WHO, state, form))
 
@@ -277,7 +277,7 @@ def _child(state):
             state.save()
             if request.args.get("retour") == "verifier":
                 return redirect(url_for("report.check"))
-            return redirect(url_for("report.step", step="enfants"))
+            return redirect(url_for("report.step", step=questionnaire.CHILDREN))
     return _render_step("report/step_child.html", form=form, state=state, n=n, communes=communes,
                         lookup=lookup, editing=n < len(children))
 
@@ -285,7 +285,7 @@ def _child(state):
 def _children(state):
     children = state.data.get("children", [])
     if not children:
-        return redirect(url_for("report.step", step="enfant", n=0))
+        return redirect(url_for("report.step", step=questionnaire.CHILD, n=0))
     if _posting():
         action = request.form.get("action", "")
         if action.startswith("remove-"):
@@ -296,10 +296,10 @@ def _children(state):
             if 0 <= idx < len(children) and len(children) > 1:
                 children.pop(idx)
                 state.save()
-            return redirect(url_for("report.step", step="enfants", **({"retour": "verifier"} if request.form.get("retour") else {})))
+            return redirect(url_for("report.step", step=questionnaire.CHILDREN, **({"retour": "verifier"} if request.form.get("retour") else {})))
         if action == "add" and len(children) < MAX_CHILDREN:
-            return redirect(url_for("report.step", step="enfant", n=len(children)))
-        return redirect(_next_step(state.data, "enfants"))
+            return redirect(url_for("report.step", step=questionnaire.CHILD, n=len(children)))
+        return redirect(_next_step(state.data, questionnaire.CHILDREN))
     return _render_step("report/step_children.html", state=state, children=children,
                         can_add=len(children) < MAX_CHILDREN)
 
@@ -309,7 +309,7 @@ def _adults(state):
     if _posting() and form.validate():
         state.data["adults"] = _store(form)
         state.save()
-        return redirect(_next_step(state.data, "adultes"))
+        return redirect(_next_step(state.data, questionnaire.ADULTS))
     return _render_step("report/step_adults.html", form=form, state=state)
 
 
@@ -321,19 +321,19 @@ def _concern(state):
         state.data["concern"] = _store(form)
         state.save()
         if form.danger_now.data == "yes":
-            return redirect(url_for("report.step", step="urgence", **({"retour": "verifier"} if request.form.get("retour") else {})))
-        return redirect(_next_step(state.data, "inquietude"))
+            return redirect(url_for("report.step", step=questionnaire.URGENT, **({"retour": "verifier"} if request.form.get("retour") else {})))
+        return redirect(_next_step(state.data, questionnaire.CONCERN))
     return _render_step("report/step_concern.html", form=form, state=state)
 
 
 def _emergency(state):
     return _render_step("report/emergency.html", state=state,
-                        next_url=_next_step(state.data, "inquietude"))
+                        next_url=_next_step(state.data, questionnaire.CONCERN))
 
 
 def _professional(state):
     if state.data.get("source_type") != "professional":
-        return redirect(url_for("report.step", step="qui"))
+        return redirect(url_for("report.step", step=questionnaire.WHO))
     form = _load(F.ProfessionalForm, state.data.get("pro"))
     action = request.form.get("action") if _posting() else None
     if action == "add_fact":
@@ -346,7 +346,7 @@ def _professional(state):
     if _posting() and _judge(form, questionnaire.PRO, state, "pro"):
         state.data["pro"] = _store(form)
         state.save()
-        return redirect(_next_step(state.data, "professionnel"))
+        return redirect(_next_step(state.data, questionnaire.PRO))
     return _render_step("report/step_professional.html", form=form, state=state,
                         conditions=_conditions(questionnaire.PRO, state, form, "pro"))
 
@@ -368,7 +368,7 @@ def _sender(state):
                 data[k] = ""
         state.data["sender"] = data
         state.save()
-        return redirect(_next_step(state.data, "vous"))
+        return redirect(_next_step(state.data, questionnaire.SENDER))
     return _render_step("report/step_sender.html", form=form, state=state,
                         conditions=_conditions(questionnaire.SENDER, state, form, "sender"))
 
@@ -400,7 +400,7 @@ def _documents(state):
                 state.remove_file(int(action.split("-", 1)[1]))
             except ValueError:
                 abort(400)
-            return redirect(url_for("report.step", step="documents", **({"retour": "verifier"} if request.form.get("retour") else {})))
+            return redirect(url_for("report.step", step=questionnaire.FILES, **({"retour": "verifier"} if request.form.get("retour") else {})))
         chosen = request.files.get("file")
         if action == "upload" or (chosen is not None and chosen.filename):
             # A file chosen is never dropped: "Continue" with a file selected attaches it first.
@@ -459,15 +459,15 @@ def _upload_allowed() -> bool:
 def _missing_steps(data) -> list:
     missing = []
     if not data.get("source_type"):
-        missing.append("qui")
+        missing.append(questionnaire.WHO)
     if not data.get("children"):
-        missing.append("enfant")
+        missing.append(questionnaire.CHILD)
     if not data.get("concern"):
-        missing.append("inquietude")
+        missing.append(questionnaire.CONCERN)
     if data.get("source_type") == "professional" and not data.get("pro"):
-        missing.append("professionnel")
+        missing.append(questionnaire.PRO)
     if not data.get("sender"):
-        missing.append("vous")
+        missing.append(questionnaire.SENDER)
     return missing
 
 
@@ -478,7 +478,7 @@ def check():
         return redirect_response
     missing = _missing_steps(state.data)
     if missing:
-        return redirect(url_for("report.step", step=missing[0], **({"n": 0} if missing[0] == "enfant" else {})))
+        return redirect(url_for("report.step", step=missing[0], **({"n": 0} if missing[0] == questionnaire.CHILD else {})))
     return _check_page(state, F.SendForm())
 
 

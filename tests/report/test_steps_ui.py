@@ -88,3 +88,15 @@ def test_young_person_reads_the_119_and_its_chat_first(reporter):
     assert "allo119.gouv.fr" in page.text and "a place where you feel safe" in page.text
     assert "Are you in danger right now?" in page.text and "Is the child in danger" not in page.text
     assert "Someone hits me or hurts me" in page.text and "Unaccompanied minor" not in page.text
+
+
+def test_no_step_slug_is_written_outside_the_declaration():
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2] / "portal"
+    slugs = (Q.WHO, Q.CHILD, Q.CHILDREN, Q.ADULTS, Q.CONCERN, Q.PRO, Q.SENDER, Q.FILES, Q.URGENT)
+    files = list((root / "report").glob("*.py")) + list((root / "templates" / "report").glob("*.html"))
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for slug in slugs:
+            for quoted in (f'"{slug}"', f"'{slug}'"):
+                assert quoted not in text, f"{quoted} in {path.name}: use portal.domain.questionnaire"
