@@ -185,6 +185,10 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "RATELIMIT_FOLLOWUP_MESSAGE": env.get("RATELIMIT_FOLLOWUP_MESSAGE", "20 per hour"),
         "RATELIMIT_SIGNIN_ADDRESS": env.get("RATELIMIT_SIGNIN_ADDRESS", "20 per 10 minutes"),
         "RATELIMIT_SIGNIN_ACCOUNT": env.get("RATELIMIT_SIGNIN_ACCOUNT", "10 per 10 minutes"),
+        # Sign-in slow-down per account (never a lock-out): free failures, then doubling delays.
+        "SIGNIN_FREE_FAILURES": _int(env, "SIGNIN_FREE_FAILURES", 3, 0),
+        "SIGNIN_DELAY_BASE_MS": _int(env, "SIGNIN_DELAY_BASE_MS", 250, 0),
+        "SIGNIN_DELAY_MAX_MS": _int(env, "SIGNIN_DELAY_MAX_MS", 3000, 0),
         "FOLLOWUP_LOCK_AFTER": _int(env, "FOLLOWUP_LOCK_AFTER", 5, 1),
         "FOLLOWUP_LOCK_SECONDS": _int(env, "FOLLOWUP_LOCK_SECONDS", 15 * 60, 1),
         # Retention, one duration per outcome (portal.domain.retention), in days: the Département sets

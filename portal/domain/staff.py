@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pyotp
 from argon2 import PasswordHasher
@@ -107,23 +107,18 @@ class SignIn:
     crip_key: bytes | None = None
 
 
-def authenticate(session: Session, *, email: str, password: str, now: datetime, lock_after: int = 5,
-                 lock_seconds: int = 900) -> SignIn:
-    """Check the password (first factor). Locks the account after `lock_after` failures."""
+def authenticate(session: Session, *, email: str, password: str, now: datetime) -> SignIn:
+    """Check the password (first factor). Never locks an account: anyone could lock a real agent
+    out by guessing. Failures are slowed down instead, by the caller (see throttle_delay)."""
     email = (email or "").strip().lower()
     user = session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
     if user is None:
         _ph.hash(password or "x")   # same work whether or not the account exists
         return SignIn(None, "invalid")
-    if user.locked_until and user.locked_until > now:
-        return SignIn(None, "locked")
     try:
         _ph.verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
         user.failed_logins += 1
-        if user.failed_logins >= lock_after:
-            user.locked_until = now + timedelta(seconds=lock_seconds)
-            user.failed_logins = 0
         session.flush()
         return SignIn(None, "invalid")
     if not user.active:
@@ -136,6 +131,16 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime, 
         key = sealing.unwrap_key(password, user.key_salt, user.wrapped_key)
     session.flush()
     return SignIn(user, None, key)
+
+
+def throttle_delay(failures: int, *, free: int, base_ms: int, max_ms: int) -> float:
+    """Seconds to wait before answering a sign-in attempt on an account that had `failures` recent
+    failures: none for the first `free`, then doubling from `base_ms`, at most `max_ms`. Every
+    attempt waits the same, right password or not: the right one is slowed, never refused."""
+    over = failures - free
+    if over < 0:
+        return 0.0
+    return min(max_ms, base_ms * (2 ** min(over, 20))) / 1000.0
 
 
 def new_totp_secret() -> str:
