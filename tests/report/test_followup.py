@@ -247,3 +247,9 @@ def test_a_followup_made_with_the_old_argon2id_scheme_still_opens(report_app, re
     page = _signin(reporter, conf.reference, conf.code)
     assert page.status == 200
     assert "Message sealed to the old key" in page.text
+
+
+def test_messages_keep_line_breaks_without_blank_gaps(report_app, reporter, sent):
+    _post_crip_message(report_app, "Bonjour,\r\n\r\n\r\n\r\nPouvez-vous nous rappeler ?\nMerci.")
+    page = _signin(reporter, sent.reference, sent.code)
+    assert "<p>Bonjour,</p><p>Pouvez-vous nous rappeler ?<br>Merci.</p>" in page.body
