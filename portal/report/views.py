@@ -673,6 +673,14 @@ def followup():
         limit = current_app.config["RATELIMIT_FOLLOWUP_CHECK"]
         if not hit("followup", limit):
             return refuse(render_template("report/followup_signin.html", form=form, limited=True), "followup", limit)
+        # A reference with recent wrong codes is slowed down, never locked: its sender still gets in.
+        wait = intake.followup_delay(db.session, reference=form.reference.data, now=now_utc(),
+                                     free=current_app.config["FOLLOWUP_LOCK_AFTER"],
+                                     base_ms=current_app.config["SIGNIN_DELAY_BASE_MS"],
+                                     max_ms=current_app.config["SIGNIN_DELAY_MAX_MS"])
+        if wait > 0:
+            import time as _time
+            _time.sleep(wait)
         try:
             access = intake.check_followup(
                 db.session, reference=form.reference.data, code=form.code.data,
