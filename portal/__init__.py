@@ -5,7 +5,8 @@ Table of contents
   extensions.py      Babel, CSRF, Limiter, the database session
   models.py          tables; migrations/ holds the Alembic history
   departements/      one TOML profile per département, validated at start-up
-  domain/            plain rules, no Flask: routing, priority & deadlines, sealing, codes, hours, intake
+  domain/            plain rules, no Flask: routing, priority & deadlines (Paris dates, calendar months,
+                     public holidays), sealing, codes, hours, intake, transfer between CRIPs, retention
   public/            blueprint: information pages, département choice, quick exit
   report/            blueprint: the IP form, confirmation and follow-up
   crip/              blueprint: the CRIP back office (can be served apart)

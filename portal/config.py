@@ -5,6 +5,7 @@ seconds, sizes in bytes. Bad values stop start-up with one line naming the varia
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import secrets
@@ -44,6 +45,10 @@ def _bool(env, name, default):
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _list(env, name) -> list[str]:
+    return [part.strip() for part in (env.get(name) or "").split(",") if part.strip()]
+
+
 def _secret_key(env, instance: Path, production: bool) -> str:
     key = env.get("SECRET_KEY", "")
     if key:
@@ -66,6 +71,43 @@ def _secret_key(env, instance: Path, production: bool) -> str:
     return key
 
 
+def _crip_secret_key(env, instance: Path, production: bool, public_key: str) -> str:
+    """The back office's own secret: it encrypts the staff session cookie and the TOTP secrets,
+    keys the recovery codes and (unless AUDIT_KEY is set) the audit log. The public site never
+    holds it, so a compromised public host cannot open what the back office holds."""
+    key = env.get("CRIP_SECRET_KEY", "")
+    if key:
+        if len(key) < 32:
+            raise ConfigError("CRIP_SECRET_KEY must be at least 32 characters long")
+        if key == public_key:
+            raise ConfigError("CRIP_SECRET_KEY must differ from SECRET_KEY: the public site must not hold it")
+        return key
+    if production:
+        raise ConfigError(
+            "CRIP_SECRET_KEY is required in production when the back office is served (PORTAL_SERVES "
+            "includes crip): set it to a long random value different from SECRET_KEY")
+    path = instance / "crip_secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    log.warning("CRIP_SECRET_KEY not set: generated a development key in %s (never use this in production)", path)
+    return key
+
+
+def _audit_key(env, crip_secret: str | None) -> str | None:
+    key = env.get("AUDIT_KEY", "")
+    if key:
+        if len(key) < 32:
+            raise ConfigError("AUDIT_KEY must be at least 32 characters long")
+        return key
+    if crip_secret is None:
+        return None
+    return hashlib.blake2b(crip_secret.encode(), digest_size=32, person=b"portal-audit-key").hexdigest()
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -83,8 +125,13 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     production = env.get("PORTAL_ENV", "development") == "production"
     instance = Path(overrides.get("INSTANCE_PATH") or env.get("PORTAL_INSTANCE_PATH") or DEFAULT_INSTANCE)
-    if overrides.get("SECRET_KEY"):
-        env = dict(env, SECRET_KEY=overrides["SECRET_KEY"])
+    for name in ("SECRET_KEY", "CRIP_SECRET_KEY", "AUDIT_KEY"):
+        if overrides.get(name):
+            env = dict(env, **{name: overrides[name]})
+    serves = overrides.get("PORTAL_SERVES") or [
+        s.strip() for s in env.get("PORTAL_SERVES", "public,crip").split(",") if s.strip()]
+    public_key = _secret_key(env, instance, production)
+    crip_secret = _crip_secret_key(env, instance, production, public_key) if "crip" in serves else None
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
     if database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
@@ -96,7 +143,11 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
     cfg = {
         "ENV_NAME": "production" if production else "development",
         "INSTANCE_PATH": str(instance),
-        "SECRET_KEY": _secret_key(env, instance, production),
+        "SECRET_KEY": public_key,
+        "CRIP_SECRET_KEY": crip_secret,
+        # Reserved for keying the audit log's lines (HMAC), not used yet; never in the database.
+        "AUDIT_KEY": _audit_key(env, crip_secret),
+        "AUDIT_ANCHOR_PATH": env.get("AUDIT_ANCHOR_PATH") or str(instance / "audit-anchors.log"),
         "DATABASE_URL": database_url,
         # PostgreSQL timeouts (seconds; 0 = none): a frozen database costs a request seconds, not a worker.
         "DATABASE_CONNECT_TIMEOUT": _int(env, "DATABASE_CONNECT_TIMEOUT", 3, 0),
@@ -107,8 +158,11 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         # Where the département profiles are read (<code>.toml); empty: the ones shipped in portal/departements.
         "PORTAL_PROFILE_DIR": env.get("PORTAL_PROFILE_DIR", "").strip(),
         # Which audiences this process serves: "public", "crip" or "public,crip".
-        "PORTAL_SERVES": [s.strip() for s in env.get("PORTAL_SERVES", "public,crip").split(",") if s.strip()],
+        "PORTAL_SERVES": serves,
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
+        # Host names this site answers to (Flask 3.1 checks Host / X-Forwarded-Host against them:
+        # anything else is a 400). Empty: any host (development only).
+        "TRUSTED_HOSTS": _list(env, "TRUSTED_HOSTS") or None,
         "HTTPS": _bool(env, "PORTAL_HTTPS", production),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 60 * 1024 * 1024, 1024),
         "ATTACHMENT_MAX_FILES": _int(env, "ATTACHMENT_MAX_FILES", 5, 0),
@@ -131,6 +185,10 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "RATELIMIT_FOLLOWUP_MESSAGE": env.get("RATELIMIT_FOLLOWUP_MESSAGE", "20 per hour"),
         "RATELIMIT_SIGNIN_ADDRESS": env.get("RATELIMIT_SIGNIN_ADDRESS", "20 per 10 minutes"),
         "RATELIMIT_SIGNIN_ACCOUNT": env.get("RATELIMIT_SIGNIN_ACCOUNT", "10 per 10 minutes"),
+        # Sign-in slow-down per account (never a lock-out): free failures, then doubling delays.
+        "SIGNIN_FREE_FAILURES": _int(env, "SIGNIN_FREE_FAILURES", 3, 0),
+        "SIGNIN_DELAY_BASE_MS": _int(env, "SIGNIN_DELAY_BASE_MS", 250, 0),
+        "SIGNIN_DELAY_MAX_MS": _int(env, "SIGNIN_DELAY_MAX_MS", 3000, 0),
         "FOLLOWUP_LOCK_AFTER": _int(env, "FOLLOWUP_LOCK_AFTER", 5, 1),
         "FOLLOWUP_LOCK_SECONDS": _int(env, "FOLLOWUP_LOCK_SECONDS", 15 * 60, 1),
         # Retention, one duration per outcome (portal.domain.retention), in days: the Département sets
@@ -155,6 +213,10 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     }
     cfg.update(overrides)
+    if "crip" not in cfg["PORTAL_SERVES"]:
+        # The public site alone never holds the back office's secrets, whatever was passed.
+        cfg["CRIP_SECRET_KEY"] = None
+        cfg["AUDIT_KEY"] = None
     # Flask-Caching, in each process's memory: what it holds is rendered from the profiles and the
     # catalogs, the same in every worker (see portal/web.py). PAGE_CACHE=false renders everything each time.
     cfg.setdefault("CACHE_TYPE", "SimpleCache" if cfg["PAGE_CACHE"] else "NullCache")

@@ -44,7 +44,7 @@ def seed(session, app):
     instance = Path(app.config["INSTANCE_PATH"])
     for code, profile in app.config["PROFILES"].items():
         private = _private_key(instance, code)
-        if private is None:
+        if private is None or not app.config.get("CRIP_SECRET_KEY"):   # no back office served here
             continue
         for role, local in (("agent", "agent"), ("supervisor", "superviseur"), ("evaluator", "evaluateur"), ("admin", "admin")):
             email = f"{local}.{code.lower()}@demo.invalid"
@@ -53,7 +53,7 @@ def seed(session, app):
             user = staff.create_user(session, email=email, name=f"Demo {role} {code}", role=role, departement=code,
                                      password=f"demo-password-{code.lower()}", crip_private_key=private,
                                      territory=profile.default_territory().code if role == "evaluator" else None)
-            user.totp_secret = staff.encrypt_totp_secret(app.config["SECRET_KEY"], DEMO_TOTP)
+            user.totp_secret = staff.encrypt_totp_secret(app.config["CRIP_SECRET_KEY"], DEMO_TOTP)
             user.totp_enrolled = True
         has_ips = session.scalar(select(func.count()).select_from(InformationPreoccupante)
                                  .where(InformationPreoccupante.received_by == code))

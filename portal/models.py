@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
-    Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+    BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -233,6 +233,8 @@ class StaffUser(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)    # bumped by "sign out everywhere"
+    # The last TOTP time step accepted: a code (its step or an earlier one) never works twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     key_salt: Mapped[bytes | None] = mapped_column(LargeBinary(16), nullable=True)
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)   # CRIP key, wrapped
     last_queue_view_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -241,6 +243,21 @@ class StaffUser(Base):
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)   # back office language
     # Set while the password is a one-time enrolment secret given by a key holder.
     password_must_change: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StaffSession(Base):
+    """A back-office session, server-side. Found by a hash of the random session id the cookie
+    carries; the CRIP key and the enrolment secret are encrypted with a per-session key that only
+    the cookie holds. Signing out or idling deletes the row, and with it any use of the cookie."""
+    __tablename__ = "staff_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)         # SHA-256 of the session id
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    epoch: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(10))                        # password | enrol | full
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    sealed_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    sealed_enrol: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class IpEvent(Base):
@@ -286,6 +303,8 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(String(400), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # 1: SHA-256 (lines written before keyed hashing); 2: HMAC-SHA256 with AUDIT_KEY.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class OutboxMail(Base):

@@ -125,6 +125,20 @@ def hit(name: str, limit: str, key: str | None = None) -> bool:
     return True
 
 
+def count(name: str, limit: str, key: str | None = None) -> int:
+    """How many hits of `name` the current window of `limit` holds for this key (0 when unknown)."""
+    item = parse(limit)
+    key = key or client_key()
+    for strategy in _strategies():
+        try:
+            _reset, remaining = strategy.get_window_stats(item, "portal", name, key)
+            return max(0, item.amount - remaining)
+        except Exception:
+            _mark_down(strategy)
+            continue
+    return 0
+
+
 def retry_after(name: str, limit: str, key: str | None = None) -> int:
     item = parse(limit)
     key = key or client_key()

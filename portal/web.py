@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from flask import abort, current_app, g, render_template, request, url_for
 from flask_babel import format_decimal, get_locale, gettext as _
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.routing import IntegerConverter
 
 from . import i18n
 from .domain import hours
@@ -49,10 +50,35 @@ def push_departement(endpoint, values):
         values["dep"] = g.dep_code
 
 
+class IdConverter(IntegerConverter):
+    """`<id:name>`: a database id, 1 to 2**31-1 (what an INTEGER column holds on SQLite and
+    PostgreSQL alike); anything else does not match the route, so it is a 404, never a 500."""
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+MAX_ID = 2**31 - 1
+
+
 def now_utc():
     """The clock, replaceable in tests (app.config['CLOCK'])."""
     clock = current_app.config.get("CLOCK")
     return clock() if clock else datetime.now(timezone.utc)
+
+
+def _relative_location(response):
+    """Redirects name no host: an absolute Location on this request's own host (Werkzeug's
+    trailing-slash redirects build one from the Host header) becomes a path."""
+    location = response.headers.get("Location")
+    if location and 300 <= response.status_code < 400:
+        try:
+            host_url = request.host_url   # "http://host/"
+        except SecurityError:            # a host outside TRUSTED_HOSTS: no redirect at all
+            response.headers.pop("Location")
+            return response
+        if location.startswith(host_url):
+            response.headers["Location"] = "/" + location[len(host_url):]
+    return response
 
 
 def _security_headers(response):
@@ -74,17 +100,33 @@ def _security_headers(response):
 
 def lang_prefix() -> str:
     """The current page's address with its query, ready for `lang=<code>` at the end (computed once
-    per request: the language list links to the same page in each language)."""
+    per request: the language list links to the same page in each language). Built from the matched
+    route only, never from the raw path (on an unrouted path such as `/%5Cevil.example/` or
+    `//evil.example/` a path-built link would leave the site); without a route (an error page), a
+    query-only link, which keeps the browser on the current page."""
     prefix = g.get("_lang_prefix")
     if prefix is None:
-        args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-        path = quote(request.script_root + request.path, safe="/:@!$&'()*+,;=-._~")
-        prefix = g._lang_prefix = f"{path}?{urlencode(args) + '&' if args else ''}lang="
+        # url_for's own arguments (_external, _scheme, _anchor…) never come from the query string.
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang" and not k.startswith("_")]
+        path = None
+        if request.endpoint and request.method == "GET" and request.url_rule is not None:
+            values = dict(request.view_args or {})
+            if g.get("dep_code") and current_app.url_map.is_endpoint_expecting(request.endpoint, "dep"):
+                values["dep"] = g.dep_code
+            try:
+                path = url_for(request.endpoint, **values)
+            except Exception:   # a route that cannot be rebuilt: the query-only link below
+                path = None
+        if path is None:
+            prefix = "?lang="
+        else:
+            prefix = f"{path}?{urlencode(args) + '&' if args else ''}lang="
+        g._lang_prefix = prefix
     return prefix
 
 
 def lang_url(code):
-    """The current page in another language."""
+    """The current page in another language (see lang_prefix)."""
     return lang_prefix() + code
 
 
@@ -244,7 +286,9 @@ def init_app(app):
     _install_gettext(app)
     app.jinja_env.globals["_attrs"] = field_attrs
     app.jinja_env.globals["list_messages"] = list_messages
+    app.url_map.converters["id"] = IdConverter
     app.after_request(_security_headers)
+    app.after_request(_relative_location)
     app.context_processor(_globals)
     app.jinja_env.globals["now_utc"] = now_utc
     from . import formatting
@@ -276,6 +320,9 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def _http_error(exc):
+        if isinstance(exc, SecurityError):
+            # A Host outside TRUSTED_HOSTS: no page of the site (its links would name that host).
+            return "Bad Request: unknown host.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
         status = exc.code or 500
         if status not in ERROR_STATUSES:
             status = 400 if 400 <= status < 500 else 500

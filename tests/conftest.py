@@ -18,6 +18,7 @@ CI = os.environ.get("CI") == "true"
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
+CRIP_SECRET = "test-crip-secret-key-fedcba9876543210fedcba98765"
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -55,6 +56,7 @@ def base_config(tmp_path, **extra):
     cfg = {
         "TESTING": True,
         "SECRET_KEY": SECRET,
+        "CRIP_SECRET_KEY": CRIP_SECRET,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -19,10 +19,11 @@ SECRET = _root_conftest().SECRET
 base_config = _root_conftest().base_config
 
 LONG_KEY = "k" * 40
+CRIP_KEY = "c" * 40
 
 
 def env_for(tmp_path, **extra):
-    env = {"PORTAL_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": LONG_KEY}
+    env = {"PORTAL_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": LONG_KEY, "CRIP_SECRET_KEY": CRIP_KEY}
     env.update(extra)
     return env
 
@@ -231,6 +232,43 @@ def test_create_app_config_overrides_do_not_touch_the_default_instance(tmp_path,
     monkeypatch.setattr(config_module, "DEFAULT_INSTANCE", default)
     create_app(base_config(tmp_path, SECRET_KEY=SECRET), env={})
     assert not default.exists()
+
+
+# The back office's own secret ----------------------------------------------------------------------
+
+def test_production_back_office_needs_its_own_secret(tmp_path):
+    env = env_for(tmp_path, PORTAL_ENV="production")
+    del env["CRIP_SECRET_KEY"]
+    with pytest.raises(ConfigError, match="CRIP_SECRET_KEY is required in production"):
+        from_env(env)
+    with pytest.raises(ConfigError, match="must differ from SECRET_KEY"):
+        from_env(dict(env, CRIP_SECRET_KEY=LONG_KEY))
+    with pytest.raises(ConfigError, match="CRIP_SECRET_KEY must be at least 32"):
+        from_env(dict(env, CRIP_SECRET_KEY="short"))
+
+
+def test_public_site_alone_needs_and_holds_no_back_office_secret(tmp_path):
+    env = env_for(tmp_path, PORTAL_ENV="production", PORTAL_SERVES="public")
+    del env["CRIP_SECRET_KEY"]
+    cfg = from_env(env)
+    assert cfg["CRIP_SECRET_KEY"] is None and cfg["AUDIT_KEY"] is None
+    # even when given one by mistake, the public site drops it
+    cfg = from_env(dict(env, CRIP_SECRET_KEY=CRIP_KEY, AUDIT_KEY="a" * 40))
+    assert cfg["CRIP_SECRET_KEY"] is None and cfg["AUDIT_KEY"] is None
+    assert CRIP_KEY not in repr(cfg)
+
+
+def test_development_generates_a_separate_back_office_secret(tmp_path):
+    cfg = from_env({"PORTAL_INSTANCE_PATH": str(tmp_path / "instance")})
+    assert cfg["CRIP_SECRET_KEY"] and cfg["CRIP_SECRET_KEY"] != cfg["SECRET_KEY"]
+    assert stat.S_IMODE((tmp_path / "instance" / "crip_secret_key").stat().st_mode) == 0o600
+    assert from_env({"PORTAL_INSTANCE_PATH": str(tmp_path / "instance")})["CRIP_SECRET_KEY"] == cfg["CRIP_SECRET_KEY"]
+
+
+def test_audit_key_is_a_setting_or_derived_from_the_back_office_secret(tmp_path):
+    derived = from_env(env_for(tmp_path))["AUDIT_KEY"]
+    assert derived and CRIP_KEY not in derived and LONG_KEY not in derived
+    assert from_env(env_for(tmp_path, AUDIT_KEY="a" * 40))["AUDIT_KEY"] == "a" * 40
 
 
 def test_authenticated_smtp_comes_from_the_environment(tmp_path, monkeypatch):

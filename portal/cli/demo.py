@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from .. import demo
 from ..domain import keys
 from ..extensions import db
-from .common import migrate
+from .common import fail, migrate
 
 
 def _write_private_key(instance: Path, code: str, private: bytes) -> None:
@@ -24,6 +24,9 @@ def _write_private_key(instance: Path, code: str, private: bytes) -> None:
 @with_appcontext
 def seed_demo():
     """Create the demo data (idempotent): a CRIP key pair per served département."""
+    if current_app.config["ENV_NAME"] == "production":
+        fail("seed-demo refuses to run with PORTAL_ENV=production: it writes CRIP private keys in clear "
+             "and creates accounts with known passwords")
     migrate()
     created = []
     instance = Path(current_app.config["INSTANCE_PATH"])

@@ -82,7 +82,7 @@ def accounts():
                            reads_ips=staff.READS_IPS), status
 
 
-@bp.post("/comptes/<int:user_id>/desactiver")
+@bp.post("/comptes/<id:user_id>/desactiver")
 @require("admin")
 def deactivate(user_id):
     _admin, target = _target(user_id)

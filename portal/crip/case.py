@@ -216,7 +216,7 @@ def message(reference):
     return redirect(url_for("crip.case", reference=ip.reference) + "#messages", code=303)
 
 
-@bp.get("/ip/<reference>/piece/<int:attachment_id>")
+@bp.get("/ip/<reference>/piece/<id:attachment_id>")
 @require("agent", "supervisor", "evaluator")
 def attachment(reference, attachment_id):
     user, ip = _load_case(reference)

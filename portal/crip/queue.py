@@ -2,7 +2,7 @@
 folded; rows in words; unread messages from senders marked; keyset pages; search by reference."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
 from ..domain import codes, queue, routing, sealing, transfer, workflow
@@ -83,7 +83,9 @@ def index():
             return redirect(url_for("crip.case", reference=found.reference))
         if ref and transfer.stub_of(db.session, ref, user.departement) is not None:
             return redirect(url_for("crip.transferred", reference=ref))
-    after = queue.parse_cursor(request.args.get("after", "")) if request.args.get("after") else None
+    after = queue.parse_cursor(request.args["after"]) if request.args.get("after") else None
+    if request.args.get("after") and after is None:
+        abort(404)   # a malformed or out-of-range cursor names no page
     rows, more = queue.page(db.session, cond, after)
     counts = queue.desk_counts(db.session, _visible(user), user_id=user.id, today=today)
     since = user.last_queue_view_at

@@ -1,13 +1,15 @@
 """Sign-in, second factor, enrolment, sign-out and password change (engineer "custody")."""
 from __future__ import annotations
 
+import time
+
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ..domain import audit, staff
 from ..extensions import db
 from ..forms import crip as CF
-from ..ratelimit import hit, keyed, refuse
+from ..ratelimit import client_key, count, hit, keyed, refuse
 from ..web import now_utc
 from . import auth, bp
 from .auth import require
@@ -21,15 +23,27 @@ def signin():
     if request.method == "POST" and form.validate():
         email = form.email.data.strip().lower()
         c = current_app.config
-        if not hit("signin", c["RATELIMIT_SIGNIN_ADDRESS"]) or not hit("signin-account", c["RATELIMIT_SIGNIN_ACCOUNT"], keyed(email)):
+        # Per address: an address making too many attempts is refused (only that address).
+        if not hit("signin", c["RATELIMIT_SIGNIN_ADDRESS"]):
             return refuse(render_template("crip/signin.html", form=form, limited=True), "signin",
                           c["RATELIMIT_SIGNIN_ADDRESS"])
+        # Per account: recent failures, from any address, slow every attempt on it down (the right
+        # password too, never refused). Unknown accounts are counted and slowed the same way.
+        account = keyed(email)
+        delay = staff.throttle_delay(count("signin-fail", c["RATELIMIT_SIGNIN_ACCOUNT"], account),
+                                     free=c["SIGNIN_FREE_FAILURES"], base_ms=c["SIGNIN_DELAY_BASE_MS"],
+                                     max_ms=c["SIGNIN_DELAY_MAX_MS"])
+        started = time.monotonic()
         result = staff.authenticate(db.session, email=email, password=form.password.data, now=now_utc())
+        if result.user is None:
+            hit("signin-fail", c["RATELIMIT_SIGNIN_ACCOUNT"], account)
+        wait = delay - (time.monotonic() - started)
+        if wait > 0:
+            time.sleep(wait)
         if result.user is None:
             audit.record(db.session, actor_id=None, action="signin_failed", detail=result.problem or "")
             db.session.commit()
-            error = (_("This account is locked for a while after too many failed attempts. Try again later or ask an administrator.")
-                     if result.problem == "locked" else _("The e-mail address or the password is wrong."))
+            error = _("The e-mail address or the password is wrong.")   # one wording, whatever the reason
             status = 400
         else:
             db.session.commit()
@@ -53,10 +67,12 @@ def second_factor():
     form = CF.CodeForm()
     error = None
     if request.method == "POST" and form.validate():
-        secret_key = current_app.config["SECRET_KEY"]
-        ok = hit("totp", current_app.config["RATELIMIT_SIGNIN_ACCOUNT"], keyed(str(user.id))) and (
-            staff.verify_totp(staff.decrypt_totp_secret(secret_key, user.totp_secret), form.code.data, now_utc())
-            or staff.use_recovery_code(secret_key, user, form.code.data))
+        crip_secret, legacy = current_app.config["CRIP_SECRET_KEY"], current_app.config["SECRET_KEY"]
+        # Limited per account *and* address: guessing codes from elsewhere never blocks the owner.
+        ok = hit("totp", current_app.config["RATELIMIT_SIGNIN_ACCOUNT"], keyed(f"{user.id}:{client_key()}")) and (
+            staff.accept_totp(db.session, user, staff.open_totp_secret(user, crip_secret, legacy),
+                              form.code.data, now_utc())
+            or staff.use_recovery_code(crip_secret, user, form.code.data, legacy))
         if ok:
             auth.promote()
             audit.record(db.session, actor_id=user.id, action="signin")
@@ -76,20 +92,20 @@ def enrol():
         return redirect(url_for("crip.signin"))
     if user.password_must_change:
         return redirect(url_for("crip.first_password"))
-    secret_key = current_app.config["SECRET_KEY"]
-    secret = session.get("enrol_secret") or staff.new_totp_secret()
-    session["enrol_secret"] = secret
+    secret_key = current_app.config["CRIP_SECRET_KEY"]
+    secret = auth.enrol_secret(staff.new_totp_secret)   # kept server-side, encrypted, never in a cookie
     form = CF.EnrolForm()
     error = None
     if request.method == "POST" and form.validate():
-        if staff.verify_totp(secret, form.code.data, now_utc()):
+        step = staff.totp_step(secret, form.code.data, now_utc())
+        if step is not None:
+            user.totp_last_step = step   # the code that proved the enrolment is spent
             user.totp_secret = staff.encrypt_totp_secret(secret_key, secret)
             user.totp_enrolled = True
             recovery = staff.new_recovery_codes(secret_key, user)
             audit.record(db.session, actor_id=user.id, action="totp_enrolled")
-            db.session.commit()
-            session.pop("enrol_secret", None)
             auth.promote()
+            db.session.commit()
             return render_template("crip/recovery_codes.html", codes=recovery)
         error = _("This code is not valid. Check the time on your phone and try again.")
     import segno
@@ -104,6 +120,7 @@ def signout():
     if user:
         audit.record(db.session, actor_id=user.id, action="signout")
         db.session.commit()
+    auth.end_session()   # the server-side session is deleted: a copy of the cookie opens nothing
     session.clear()
     return redirect(url_for("crip.signin"))
 
@@ -115,6 +132,7 @@ def signout_everywhere():
     user.session_epoch += 1
     audit.record(db.session, actor_id=user.id, action="signout_everywhere")
     db.session.commit()
+    auth.end_all_sessions(user)
     session.clear()
     return redirect(url_for("crip.signin"))
 
@@ -134,6 +152,7 @@ def password():
         else:
             audit.record(db.session, actor_id=user.id, action="password_changed")
             db.session.commit()
+            auth.end_all_sessions(user)
             session.clear()
             return redirect(url_for("crip.signin"))
     return render_template("crip/password.html", form=form, error=error), (400 if error else 200)

@@ -179,9 +179,11 @@ class FollowUpLocked(Exception):
 
 def check_followup(session: Session, *, reference: str, code: str, secret_key: str, now: datetime,
                    lock_after: int, lock_seconds: int) -> FollowUpAccess | None:
-    """Return access for a right reference + code; count failures against the reference and lock it
-    after `lock_after` wrong codes, whatever address they come from. None means "wrong" (one message
-    whatever the reason). Raises FollowUpLocked while locked, even for the right code."""
+    """Return access for a right reference + code, None for anything else (one message whatever
+    the reason). Never locks: anyone who knows a reference could lock its sender out. Wrong codes
+    are counted against the reference for `lock_seconds` after the last one, and slow every
+    attempt on it down (see followup_delay); the right code always opens. `lock_after` is kept for
+    the callers' signature (the free failures are given to followup_delay)."""
     ref = codes.normalize_reference(reference)
     norm = codes.normalize_code(code)
     if ref is None:
@@ -190,14 +192,13 @@ def check_followup(session: Session, *, reference: str, code: str, secret_key: s
     if ip is None or ip.followup is None:
         return None
     fu = ip.followup
-    if fu.locked_until and fu.locked_until > now:
-        raise FollowUpLocked(fu.locked_until)
     import hmac
     if norm is None or not hmac.compare_digest(fu.code_hash, codes.code_hash(secret_key, norm)):
+        window_end = _aware(fu.locked_until)
+        if window_end is None or window_end <= now:
+            fu.failed_attempts = 0          # the last failures are old: count afresh
         fu.failed_attempts += 1
-        if fu.failed_attempts >= lock_after:
-            fu.locked_until = now + timedelta(seconds=lock_seconds)
-            fu.failed_attempts = 0
+        fu.locked_until = now + timedelta(seconds=lock_seconds)   # failures counted until then
         session.flush()
         return None
     fu.failed_attempts = 0
@@ -208,6 +209,25 @@ def check_followup(session: Session, *, reference: str, code: str, secret_key: s
         return None
     session.flush()
     return FollowUpAccess(ip.id, sk)
+
+
+def followup_delay(session: Session, *, reference: str, now: datetime, free: int, base_ms: int,
+                   max_ms: int) -> float:
+    """Seconds to wait before checking a code for this reference: none for its first `free`
+    recent failures, then doubling from `base_ms` up to `max_ms` (slowed, never locked)."""
+    from .staff import throttle_delay
+    ref = codes.normalize_reference(reference)
+    if ref is None:
+        return 0.0
+    fu = session.scalar(select(FollowUp).join(InformationPreoccupante).where(InformationPreoccupante.reference == ref))
+    if fu is None or fu.locked_until is None or _aware(fu.locked_until) <= now:
+        return 0.0
+    return throttle_delay(fu.failed_attempts, free=free, base_ms=base_ms, max_ms=max_ms)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    from datetime import timezone
+    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
 
 
 def post_sender_message(session: Session, *, ip: InformationPreoccupante, crip_public_key: bytes,

@@ -1,7 +1,7 @@
 """The CRIP queue: urgency first, then the oldest; keyset pagination that stays fast at any depth."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.orm import Session
@@ -16,12 +16,21 @@ def cursor_of(ip: IP) -> str:
     return f"{ip.urgency}_{ip.received_at.isoformat()}_{ip.id}"
 
 
+MAX_ID = 2**31 - 1   # an INTEGER column, on SQLite and PostgreSQL alike
+
+
 def parse_cursor(text: str):
+    """(urgency, received_at, id) from a cursor, or None when it is malformed or out of range
+    (a number the database cannot hold must never reach it)."""
     try:
-        u, ts, i = text.split("_")
-        return int(u), datetime.fromisoformat(ts), int(i)
-    except (ValueError, AttributeError):
+        u, ts, i = (text or "")[:80].split("_")
+        urgency, at, ip_id = int(u), datetime.fromisoformat(ts), int(i)
+    except (ValueError, AttributeError, OverflowError):
         return None
+    if not (0 <= urgency <= 9 and 0 <= ip_id <= MAX_ID):
+        return None
+    at = at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+    return urgency, at, ip_id
 
 
 def page(session: Session, conditions, after=None, size: int = PAGE_SIZE):

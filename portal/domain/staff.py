@@ -10,12 +10,12 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..models import StaffUser
@@ -51,6 +51,20 @@ def encrypt_totp_secret(secret_key: str, totp_secret: str) -> bytes:
 
 def decrypt_totp_secret(secret_key: str, blob: bytes) -> str:
     return sealing.decrypt(_server_box_key(secret_key, b"totp"), blob).decode()
+
+
+def open_totp_secret(user: StaffUser, crip_secret: str, legacy_secret: str | None = None) -> str:
+    """The account's TOTP secret, encrypted under the back office's secret (CRIP_SECRET_KEY). A
+    secret still encrypted under the public site's SECRET_KEY (before the two were separated) is
+    opened with it once and re-encrypted under the back office's secret."""
+    try:
+        return decrypt_totp_secret(crip_secret, user.totp_secret)
+    except sealing.SealError:
+        if not legacy_secret:
+            raise
+    secret = decrypt_totp_secret(legacy_secret, user.totp_secret)
+    user.totp_secret = encrypt_totp_secret(crip_secret, secret)
+    return secret
 
 
 def session_key_box(secret_key: str) -> bytes:
@@ -93,23 +107,18 @@ class SignIn:
     crip_key: bytes | None = None
 
 
-def authenticate(session: Session, *, email: str, password: str, now: datetime, lock_after: int = 5,
-                 lock_seconds: int = 900) -> SignIn:
-    """Check the password (first factor). Locks the account after `lock_after` failures."""
+def authenticate(session: Session, *, email: str, password: str, now: datetime) -> SignIn:
+    """Check the password (first factor). Never locks an account: anyone could lock a real agent
+    out by guessing. Failures are slowed down instead, by the caller (see throttle_delay)."""
     email = (email or "").strip().lower()
     user = session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
     if user is None:
         _ph.hash(password or "x")   # same work whether or not the account exists
         return SignIn(None, "invalid")
-    if user.locked_until and user.locked_until > now:
-        return SignIn(None, "locked")
     try:
         _ph.verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
         user.failed_logins += 1
-        if user.failed_logins >= lock_after:
-            user.locked_until = now + timedelta(seconds=lock_seconds)
-            user.failed_logins = 0
         session.flush()
         return SignIn(None, "invalid")
     if not user.active:
@@ -124,6 +133,16 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime, 
     return SignIn(user, None, key)
 
 
+def throttle_delay(failures: int, *, free: int, base_ms: int, max_ms: int) -> float:
+    """Seconds to wait before answering a sign-in attempt on an account that had `failures` recent
+    failures: none for the first `free`, then doubling from `base_ms`, at most `max_ms`. Every
+    attempt waits the same, right password or not: the right one is slowed, never refused."""
+    over = failures - free
+    if over < 0:
+        return 0.0
+    return min(max_ms, base_ms * (2 ** min(over, 20))) / 1000.0
+
+
 def new_totp_secret() -> str:
     return pyotp.random_base32()
 
@@ -132,11 +151,40 @@ def provisioning_uri(secret: str, email: str, issuer: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
 
 
-def verify_totp(secret: str, code: str, now: datetime) -> bool:
+def totp_step(secret: str, code: str, now: datetime, last_step: int | None = None) -> int | None:
+    """The time step a code belongs to, when it is the current step's or the previous one's (a
+    phone a little late) and later than `last_step`, the last step this account used; else None."""
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     if len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current, current - 1):
+        if last_step is not None and step <= last_step:
+            continue
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def verify_totp(secret: str, code: str, now: datetime, last_step: int | None = None) -> bool:
+    return totp_step(secret, code, now, last_step) is not None
+
+
+def accept_totp(session: Session, user: StaffUser, secret: str, code: str, now: datetime) -> bool:
+    """Check a code and spend it: the account's last step moves forward in one conditional UPDATE,
+    so two requests racing with the same code cannot both succeed."""
+    step = totp_step(secret, code, now, user.totp_last_step)
+    if step is None:
         return False
-    return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+    done = session.execute(
+        update(StaffUser).where(StaffUser.id == user.id,
+                                or_(StaffUser.totp_last_step.is_(None), StaffUser.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False)).rowcount
+    if done != 1:
+        return False
+    user.totp_last_step = step
+    return True
 
 
 def new_recovery_codes(secret_key: str, user: StaffUser) -> list[str]:
@@ -149,18 +197,22 @@ def _recovery_hash(secret_key: str, code: str) -> str:
     return hmac.new(secret_key.encode(), b"recovery:" + code.encode(), hashlib.sha256).hexdigest()
 
 
-def use_recovery_code(secret_key: str, user: StaffUser, code: str) -> bool:
-    """Single use: a matching code is removed."""
+def use_recovery_code(secret_key: str, user: StaffUser, code: str, legacy_secret: str | None = None) -> bool:
+    """Single use: a matching code is removed. Codes made before the back office had its own
+    secret were keyed with the public site's: `legacy_secret` still recognises them."""
     norm = "".join(ch for ch in (code or "").lower() if ch in "0123456789abcdef")
     if len(norm) != 10:
         return False
-    h = _recovery_hash(secret_key, norm)
     stored = [c for c in (user.recovery_codes or "").split(",") if c]
-    if h not in stored:
-        return False
-    stored.remove(h)
-    user.recovery_codes = ",".join(stored)
-    return True
+    for key in (secret_key, legacy_secret):
+        if not key:
+            continue
+        h = _recovery_hash(key, norm)
+        if h in stored:
+            stored.remove(h)
+            user.recovery_codes = ",".join(stored)
+            return True
+    return False
 
 
 def change_password(user: StaffUser, *, old_password: str, new_password: str, crip_key: bytes | None) -> None:
@@ -175,6 +227,7 @@ def change_password(user: StaffUser, *, old_password: str, new_password: str, cr
             crip_key = sealing.unwrap_key(old_password, user.key_salt, user.wrapped_key)
         wrap_for(user, new_password, crip_key)
     user.session_epoch += 1
+    _end_sessions(user)
 
 
 def deactivate(user: StaffUser) -> None:
@@ -182,3 +235,13 @@ def deactivate(user: StaffUser) -> None:
     user.wrapped_key = None
     user.key_salt = None
     user.session_epoch += 1
+    _end_sessions(user)
+
+
+def _end_sessions(user: StaffUser) -> None:
+    """Delete the account's server-side sessions (their cookies open nothing afterwards)."""
+    from sqlalchemy.orm import object_session
+    from . import staff_sessions
+    session = object_session(user)
+    if session is not None and user.id is not None:
+        staff_sessions.end_all(session, user.id)

@@ -8,6 +8,7 @@ same key) for CONFIRMATION_TTL_SECONDS so that a double post or a refresh shows 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from datetime import datetime, timedelta
@@ -20,6 +21,8 @@ from ..extensions import db
 from ..models import Draft, DraftFile
 
 COOKIE = "ipdraft"
+# "<draft id>.<key>": token_urlsafe(24) is 32 characters, a 32-byte key 43 (base64url, no padding).
+_COOKIE_SHAPE = re.compile(r"([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{43})")
 
 
 def _now():
@@ -122,9 +125,10 @@ def load() -> DraftState | None:
         return g.draft_state
     raw = request.cookies.get(COOKIE, "")
     state = None
-    if "." in raw:
-        draft_id, _, key_text = raw.partition(".")
-        row = db.session.get(Draft, draft_id[:43])
+    match = _COOKIE_SHAPE.fullmatch(raw)
+    if match:   # anything else (NUL bytes, bad encoding, wrong length) is a fresh start
+        draft_id, key_text = match.group(1), match.group(2)
+        row = db.session.get(Draft, draft_id)
         if row is not None:
             ttl = current_app.config["CONFIRMATION_TTL_SECONDS" if row.ip_id else "DRAFT_TTL_SECONDS"]
             if row.updated_at + timedelta(seconds=ttl) < _now():

@@ -22,14 +22,8 @@ from . import bp, drafts
 
 log = logging.getLogger(__name__)
 
-# The steps of each path, in order. "enfant" is repeated per child, "enfants" lists them.
-PATHS = {
-    "public": ["qui", "enfant", "enfants", "adultes", "inquietude", "vous", "documents"],
-    "professional": ["qui", "enfant", "enfants", "adultes", "inquietude", "professionnel", "vous", "documents"],
-    "young": ["qui", "enfant", "enfants", "inquietude", "vous", "documents"],
-    "elected": ["qui", "enfant", "enfants", "adultes", "inquietude", "vous", "documents"],
-}
-MAX_CHILDREN = 12
+PATHS = questionnaire.PATHS            # the steps of each path, declared once
+MAX_CHILDREN = questionnaire.MAX_CHILDREN
 
 
 @bp.context_processor
@@ -43,7 +37,7 @@ def _no_store():
 
 
 def _path(data) -> list:
-    return PATHS.get(data.get("source_type") or "public", PATHS["public"])
+    return PATHS[questionnaire.path_of(data)]
 
 
 def _next_step(data, step) -> str:
@@ -54,8 +48,8 @@ def _next_step(data, step) -> str:
     nxt = path[idx + 1] if idx + 1 < len(path) else None
     if nxt is None:
         return url_for("report.check")
-    if nxt == "enfant":
-        return url_for("report.step", step="enfant", n=len(data.get("children", [])))
+    if nxt == questionnaire.CHILD:
+        return url_for("report.step", step=questionnaire.CHILD, n=len(data.get("children", [])))
     return url_for("report.step", step=nxt)
 
 
@@ -111,16 +105,16 @@ def _previous_step_url(data) -> str:
         return url_for("report.check")
     step = (request.view_args or {}).get("step")
     path = _path(data)
-    if step == "urgence":
-        return url_for("report.step", step="inquietude")
+    if step == questionnaire.URGENT:
+        return url_for("report.step", step=questionnaire.CONCERN)
     if step not in path or path.index(step) == 0:
         return url_for("report.start")
     before = path[path.index(step) - 1]
-    if before == "enfant":
-        before = "enfants" if data.get("children") else "enfant"
-    if step == "enfant" and data.get("children"):
-        before = "enfants"
-    return url_for("report.step", step=before, **({"n": 0} if before == "enfant" else {}))
+    if before == questionnaire.CHILD:
+        before = questionnaire.CHILDREN if data.get("children") else questionnaire.CHILD
+    if step == questionnaire.CHILD and data.get("children"):
+        before = questionnaire.CHILDREN
+    return url_for("report.step", step=before, **({"n": 0} if before == questionnaire.CHILD else {}))
 
 
 def _render_step(template, status=None, **ctx):
@@ -132,10 +126,13 @@ def _render_step(template, status=None, **ctx):
     ctx.setdefault("back_url", _previous_step_url(data))
     ctx.setdefault("revealed_now", g.get("revealed_now", False))
     ctx.setdefault("conditions", {})
-    body = render_template(template, **ctx)
     form = ctx.get("form")
     if status is None:
         status = 400 if request.method == "POST" and form is not None and form.errors else 200
+    ctx.setdefault("has_errors", status == 400)
+    step = (request.view_args or {}).get("step") if request.endpoint == "report.step" else None
+    ctx.setdefault("step_counter", questionnaire.step_number(questionnaire.path_of(data), step))
+    body = render_template(template, **ctx)
     return body, status
 
 
@@ -155,10 +152,10 @@ def begin():
         return refuse(render_template("report/start.html", expired=False, has_draft=False), "step", limit)
     state = drafts.load()
     if state is not None and not state.sent and request.form.get("resume") == "1":
-        return redirect(url_for("report.step", step="qui"))
+        return redirect(url_for("report.step", step=questionnaire.WHO))
     profile = current_profile()
     state, cookie = drafts.create(profile.code)
-    response = redirect(url_for("report.step", step="qui"))
+    response = redirect(url_for("report.step", step=questionnaire.WHO))
     drafts.set_cookie(response, cookie)
     return response
 
@@ -172,9 +169,9 @@ def _posting() -> bool:
 
 @bp.route("/etape/<step>", methods=["GET", "POST"])
 def step(step):
-    handlers = {"qui": _who, "enfant": _child, "enfants": _children, "adultes": _adults,
-                "inquietude": _concern, "professionnel": _professional, "vous": _sender,
-                "documents": _documents, "urgence": _emergency}
+    handlers = {questionnaire.WHO: _who, questionnaire.CHILD: _child, questionnaire.CHILDREN: _children, questionnaire.ADULTS: _adults,
+                questionnaire.CONCERN: _concern, questionnaire.PRO: _professional, questionnaire.SENDER: _sender,
+                questionnaire.FILES: _documents, questionnaire.URGENT: _emergency}
     handler = handlers.get(step)
     if handler is None:
         abort(404)
@@ -198,7 +195,7 @@ def _who(state):
         state.data["source_type"] = form.source_type.data
         state.data["sector"] = form.sector.data if form.source_type.data == "professional" else ""
         state.save()
-        return redirect(_next_step(state.data, "qui"))
+        return redirect(_next_step(state.data, questionnaire.WHO))
     return _render_step("report/step_who.html", form=form, state=state,
                         conditions=_conditions(questionnaire.WHO, state, form))
 
@@ -239,6 +236,14 @@ def _commune_choices(postcode):
     return communes, choices
 
 
+def _place_of_previous(children) -> dict | None:
+    """A brother or sister most often lives at the same place: offer the previous child's commune."""
+    if not children:
+        return None
+    last = children[-1]
+    return {k: last.get(k) for k in ("postcode", "commune", "address", "lives_with") if last.get(k)}
+
+
 def _child(state):
     children = state.data.setdefault("children", [])
     try:
@@ -247,7 +252,7 @@ def _child(state):
         abort(404)
     if n < 0 or n > len(children) or n >= MAX_CHILDREN:
         abort(404)
-    form = _load(_child_form_class(state), children[n] if n < len(children) else None)
+    form = _load(_child_form_class(state), children[n] if n < len(children) else _place_of_previous(children))
     communes, form.commune.choices = _commune_choices(form.postcode.data)
     lookup = request.method == "POST" and request.form.get("action") == "find_communes"
     if _posting() and not lookup:
@@ -272,7 +277,7 @@ def _child(state):
             state.save()
             if request.args.get("retour") == "verifier":
                 return redirect(url_for("report.check"))
-            return redirect(url_for("report.step", step="enfants"))
+            return redirect(url_for("report.step", step=questionnaire.CHILDREN))
     return _render_step("report/step_child.html", form=form, state=state, n=n, communes=communes,
                         lookup=lookup, editing=n < len(children))
 
@@ -280,7 +285,7 @@ def _child(state):
 def _children(state):
     children = state.data.get("children", [])
     if not children:
-        return redirect(url_for("report.step", step="enfant", n=0))
+        return redirect(url_for("report.step", step=questionnaire.CHILD, n=0))
     if _posting():
         action = request.form.get("action", "")
         if action.startswith("remove-"):
@@ -291,10 +296,10 @@ def _children(state):
             if 0 <= idx < len(children) and len(children) > 1:
                 children.pop(idx)
                 state.save()
-            return redirect(url_for("report.step", step="enfants", **({"retour": "verifier"} if request.form.get("retour") else {})))
+            return redirect(url_for("report.step", step=questionnaire.CHILDREN, **({"retour": "verifier"} if request.form.get("retour") else {})))
         if action == "add" and len(children) < MAX_CHILDREN:
-            return redirect(url_for("report.step", step="enfant", n=len(children)))
-        return redirect(_next_step(state.data, "enfants"))
+            return redirect(url_for("report.step", step=questionnaire.CHILD, n=len(children)))
+        return redirect(_next_step(state.data, questionnaire.CHILDREN))
     return _render_step("report/step_children.html", state=state, children=children,
                         can_add=len(children) < MAX_CHILDREN)
 
@@ -304,7 +309,7 @@ def _adults(state):
     if _posting() and form.validate():
         state.data["adults"] = _store(form)
         state.save()
-        return redirect(_next_step(state.data, "adultes"))
+        return redirect(_next_step(state.data, questionnaire.ADULTS))
     return _render_step("report/step_adults.html", form=form, state=state)
 
 
@@ -316,19 +321,19 @@ def _concern(state):
         state.data["concern"] = _store(form)
         state.save()
         if form.danger_now.data == "yes":
-            return redirect(url_for("report.step", step="urgence", **({"retour": "verifier"} if request.form.get("retour") else {})))
-        return redirect(_next_step(state.data, "inquietude"))
+            return redirect(url_for("report.step", step=questionnaire.URGENT, **({"retour": "verifier"} if request.form.get("retour") else {})))
+        return redirect(_next_step(state.data, questionnaire.CONCERN))
     return _render_step("report/step_concern.html", form=form, state=state)
 
 
 def _emergency(state):
     return _render_step("report/emergency.html", state=state,
-                        next_url=_next_step(state.data, "inquietude"))
+                        next_url=_next_step(state.data, questionnaire.CONCERN))
 
 
 def _professional(state):
     if state.data.get("source_type") != "professional":
-        return redirect(url_for("report.step", step="qui"))
+        return redirect(url_for("report.step", step=questionnaire.WHO))
     form = _load(F.ProfessionalForm, state.data.get("pro"))
     action = request.form.get("action") if _posting() else None
     if action == "add_fact":
@@ -341,7 +346,7 @@ def _professional(state):
     if _posting() and _judge(form, questionnaire.PRO, state, "pro"):
         state.data["pro"] = _store(form)
         state.save()
-        return redirect(_next_step(state.data, "professionnel"))
+        return redirect(_next_step(state.data, questionnaire.PRO))
     return _render_step("report/step_professional.html", form=form, state=state,
                         conditions=_conditions(questionnaire.PRO, state, form, "pro"))
 
@@ -353,6 +358,8 @@ def _sender(state):
         stored = state.data.get("sender") or {"contact_language": str(get_locale())}
         if state.data.get("source_type") == "young" and "anonymous" not in stored:
             stored = dict(stored, anonymous="yes")
+        if state.data.get("source_type") == questionnaire.ELECTED and "anonymous" not in stored:
+            stored = dict(stored, anonymous="no")    # owed feedback (L226-5): named by default
         form = _load(F.SenderForm, stored)
     if _posting() and _judge(form, questionnaire.SENDER, state, "sender"):
         data = _store(form)
@@ -361,7 +368,7 @@ def _sender(state):
                 data[k] = ""
         state.data["sender"] = data
         state.save()
-        return redirect(_next_step(state.data, "vous"))
+        return redirect(_next_step(state.data, questionnaire.SENDER))
     return _render_step("report/step_sender.html", form=form, state=state,
                         conditions=_conditions(questionnaire.SENDER, state, form, "sender"))
 
@@ -393,20 +400,32 @@ def _documents(state):
                 state.remove_file(int(action.split("-", 1)[1]))
             except ValueError:
                 abort(400)
-            return redirect(url_for("report.step", step="documents", **({"retour": "verifier"} if request.form.get("retour") else {})))
-        if action == "upload":
+            return redirect(url_for("report.step", step=questionnaire.FILES, **({"retour": "verifier"} if request.form.get("retour") else {})))
+        chosen = request.files.get("file")
+        if action == "upload" or (chosen is not None and chosen.filename):
+            # A file chosen is never dropped: "Continue" with a file selected attaches it first.
             if not form.validate():
                 error = _("Your session has expired. Nothing is lost: choose the file again.")
             else:
                 error = _upload(state)
+            if error is None and action == "upload":
+                newest = max((fid for fid, _meta in state.file_list()), default=None)
+                return redirect(url_for("report.step", step=questionnaire.FILES, joint=newest, _anchor="attached",
+                                        **({"retour": "verifier"} if request.form.get("retour") else {})))
             if error is None:
-                return redirect(url_for("report.step", step="documents", **({"retour": "verifier"} if request.form.get("retour") else {})))
+                return redirect(_next_step(state.data, questionnaire.FILES))
         else:
-            return redirect(_next_step(state.data, "documents"))
+            return redirect(_next_step(state.data, questionnaire.FILES))
     files = state.file_list()
     return _render_step("report/step_files.html", status=400 if error else 200, form=form, state=state,
-                        files=files, error=error, max_files=current_app.config["ATTACHMENT_MAX_FILES"],
+                        files=files, error=error, attached=None if error else _attached_name(files), max_files=current_app.config["ATTACHMENT_MAX_FILES"],
                         max_size=file_size(current_app.config["ATTACHMENT_MAX_BYTES"]))
+
+
+def _attached_name(files):
+    """The name of the file just attached (the URL carries its number, never its name)."""
+    joint = request.args.get("joint", "")
+    return next((meta["name"] for fid, meta in files if str(fid) == joint), None)
 
 
 def _upload(state):
@@ -440,15 +459,15 @@ def _upload_allowed() -> bool:
 def _missing_steps(data) -> list:
     missing = []
     if not data.get("source_type"):
-        missing.append("qui")
+        missing.append(questionnaire.WHO)
     if not data.get("children"):
-        missing.append("enfant")
+        missing.append(questionnaire.CHILD)
     if not data.get("concern"):
-        missing.append("inquietude")
+        missing.append(questionnaire.CONCERN)
     if data.get("source_type") == "professional" and not data.get("pro"):
-        missing.append("professionnel")
+        missing.append(questionnaire.PRO)
     if not data.get("sender"):
-        missing.append("vous")
+        missing.append(questionnaire.SENDER)
     return missing
 
 
@@ -459,7 +478,7 @@ def check():
         return redirect_response
     missing = _missing_steps(state.data)
     if missing:
-        return redirect(url_for("report.step", step=missing[0], **({"n": 0} if missing[0] == "enfant" else {})))
+        return redirect(url_for("report.step", step=missing[0], **({"n": 0} if missing[0] == questionnaire.CHILD else {})))
     return _check_page(state, F.SendForm())
 
 
@@ -654,6 +673,14 @@ def followup():
         limit = current_app.config["RATELIMIT_FOLLOWUP_CHECK"]
         if not hit("followup", limit):
             return refuse(render_template("report/followup_signin.html", form=form, limited=True), "followup", limit)
+        # A reference with recent wrong codes is slowed down, never locked: its sender still gets in.
+        wait = intake.followup_delay(db.session, reference=form.reference.data, now=now_utc(),
+                                     free=current_app.config["FOLLOWUP_LOCK_AFTER"],
+                                     base_ms=current_app.config["SIGNIN_DELAY_BASE_MS"],
+                                     max_ms=current_app.config["SIGNIN_DELAY_MAX_MS"])
+        if wait > 0:
+            import time as _time
+            _time.sleep(wait)
         try:
             access = intake.check_followup(
                 db.session, reference=form.reference.data, code=form.code.data,

@@ -258,7 +258,8 @@ class Portal:
         return urlsplit(self.page.url).path
 
     def expect_path(self, pattern: str):
-        expect(self.page).to_have_url(re.compile(re.escape(self.base) + pattern + r"(\?.*)?$"))
+        # A page may land at a fragment (after "Add another fact" or a postcode lookup).
+        expect(self.page).to_have_url(re.compile(re.escape(self.base) + pattern + r"(\?[^#]*)?(#.*)?$"))
 
     # fields
     def field(self, control_id: str):

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 import pyotp
 import pytest
+from sqlalchemy import select
 
 from portal.domain import intake, keys, staff
 from portal.extensions import db
@@ -38,7 +39,7 @@ def users(crip_app):
                                   departement="31", password=PASSWORD, crip_private_key=private,
                                   territory="toulouse" if role == "evaluator" else None)
             secret = pyotp.random_base32()
-            u.totp_secret = staff.encrypt_totp_secret(crip_app.config["SECRET_KEY"], secret)
+            u.totp_secret = staff.encrypt_totp_secret(crip_app.config["CRIP_SECRET_KEY"], secret)
             u.totp_enrolled = True
             db.session.flush()
             out[role] = (u.id, email, secret)
@@ -46,7 +47,18 @@ def users(crip_app):
     return out
 
 
+def forget_totp_step(app, email):
+    """Stand for "30 seconds later": a TOTP code works once per account, and these tests sign the
+    same account in several times within one 30-second step."""
+    from portal.models import StaffUser
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+        user.totp_last_step = None
+        db.session.commit()
+
+
 def sign_in(client, email, secret, password=PASSWORD):
+    forget_totp_step(client.application, email)
     r = client.post("/crip/connexion", data={"email": email, "password": password})
     assert r.status_code == 302, r.status_code
     r = client.post("/crip/connexion/code", data={"code": pyotp.TOTP(secret).now()})

@@ -195,7 +195,7 @@ def test_production_start_up_refuses_the_demo_profiles_with_one_line(tmp_path):
     import subprocess
     import sys
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PORTAL_DEPARTEMENTS")}
-    env.update(PORTAL_ENV="production", SECRET_KEY="x" * 40, PORTAL_DEPARTEMENTS="38",
+    env.update(PORTAL_ENV="production", SECRET_KEY="x" * 40, CRIP_SECRET_KEY="c" * 40, PORTAL_DEPARTEMENTS="38",
                PORTAL_INSTANCE_PATH=str(tmp_path))
     r = subprocess.run([sys.executable, "-m", "flask", "--app", "portal", "init-db"], env=env,
                        capture_output=True, text=True, timeout=60)

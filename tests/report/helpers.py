@@ -241,7 +241,7 @@ PRO = {"establishment": "École Jules Ferry", "establishment_address": "1 place 
        "parents_told": "yes", "parents_not_told_why": "", "hierarchy_copy": "yes", "signalement": "no"}
 PRO_SENDER = {"contact_language": "fr"}
 
-SENDERS = {"public": PUBLIC_SENDER, "professional": PRO_SENDER, "young": YOUNG_SENDER}
+SENDERS = {"public": PUBLIC_SENDER, "professional": PRO_SENDER, "young": YOUNG_SENDER, "elected": PUBLIC_SENDER}
 
 
 @dataclass

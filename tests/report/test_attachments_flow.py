@@ -79,7 +79,12 @@ def test_upload_list_and_remove(report_app, reporter):
     reporter.fill(until="documents")
     for name, data in (("photo.png", photo("PNG")), ("certificat.pdf", PDF)):
         response = reporter.upload(name, data)
-        assert response.status_code == 302 and response.headers["Location"].endswith("/etape/documents")
+        location = response.headers["Location"]
+        assert response.status_code == 302 and location.split("?")[0].endswith("/etape/documents")
+        assert location.endswith("#attached"), "the page lands at the list of attached files"
+        assert name not in location, "a file's name never goes into a URL (nor the access logs)"
+        landed = reporter.client.get(location)
+        assert f"The file {name} is attached." in landed.get_data(as_text=True)
     page = reporter.files_page()
     assert _names(page) == ["photo.png", "certificat.pdf"]
     removes = page.buttons_with("remove-")

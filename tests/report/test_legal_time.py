@@ -96,3 +96,12 @@ def test_the_after_page_states_who_is_owed_feedback_and_under_which_article(repo
             "told what followed, within 3 months of sending it (CASF, article L226-5") in body
     assert "(CASF, article D226-2-8)" in body
     assert "Since the law of 7 February 2022 (loi n° 2022-140), anyone else" not in body
+
+
+def test_an_elected_official_is_named_by_default(report_app):
+    from .helpers import Page, Reporter
+    reporter = Reporter(report_app)
+    reporter.fill("elected", until="vous")
+    page = Page.of(reporter.get("/etape/vous"))
+    assert page.status == 200
+    assert page.checked("anonymous") == ["no"]

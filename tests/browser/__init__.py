@@ -1,0 +1,1 @@
+"""Browser tests (Chromium through Playwright); see conftest.py."""

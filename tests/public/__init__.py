@@ -1,0 +1,1 @@
+"""Tests of the public information pages and the choice of département."""
