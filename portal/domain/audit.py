@@ -142,3 +142,64 @@ def _link_problem(session: Session, entry_id: int, prev_hash: str, prev: tuple[i
         return f"entry {entry_id}: links to itself"
     return (f"entry {entry_id}: ids out of order: it follows entry {other} in the chain, "
             f"not entry {prev[0]} (a fork or a reordering)")
+
+
+# Anchors: the chain's head noted outside the database ------------------------------------------
+# A chain kept in the database cannot show that its newest lines were deleted, nor that it was
+# rewritten and recomputed from some line on. An anchor notes (last id, its hash, how many lines up
+# to it, when) in an append-only file outside the database; `verify_anchors` then catches both.
+
+def anchor(session: Session, now: datetime) -> dict:
+    """The anchor of the log as it is now."""
+    last = session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
+    return {"at": as_utc(now).isoformat(timespec="seconds"), "id": last.id if last else 0,
+            "hash": last.hash if last else GENESIS, "count": count(session)}
+
+
+def append_anchor(path, record: dict) -> None:
+    """Append one anchor line (JSON) to the file, created with mode 600; never rewritten."""
+    import json
+    import os
+    fd = os.open(str(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record, sort_keys=True) + "\n")
+
+
+def read_anchors(path) -> tuple[list[dict], list[str]]:
+    """(anchors, problems) from the anchor file; a missing file has none."""
+    import json
+    from pathlib import Path
+    p = Path(path)
+    if not p.exists():
+        return [], []
+    anchors, problems = [], []
+    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            anchors.append({"at": str(rec["at"]), "id": int(rec["id"]), "hash": str(rec["hash"]),
+                            "count": int(rec["count"])})
+        except (ValueError, KeyError, TypeError):
+            problems.append(f"anchor file line {n}: unreadable")
+    return anchors, problems
+
+
+def verify_anchors(session: Session, anchors: list[dict]) -> list[str]:
+    """One line per anchor the log no longer matches: its anchored line missing or different
+    (deleted, or rewritten and recomputed), or not as many lines up to it as when anchored."""
+    problems = []
+    for a in anchors:
+        if a["id"] == 0:
+            continue
+        row = session.get(AuditEntry, a["id"])
+        if row is None:
+            problems.append(f"anchor of {a['at']}: entry {a['id']} is missing: lines were deleted")
+            continue
+        if row.hash != a["hash"]:
+            problems.append(f"anchor of {a['at']}: entry {a['id']} differs from the anchored one: the log was rewritten")
+        n = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.id <= a["id"])) or 0
+        if n != a["count"]:
+            problems.append(f"anchor of {a['at']}: {n} entries up to {a['id']}, {a['count']} when anchored: "
+                            "lines were deleted or added")
+    return problems

@@ -153,3 +153,77 @@ def test_concurrent_writers_do_not_fork_the_chain(any_app):
     with any_app.app_context():
         assert audit.count(db.session) == 20
         assert audit.verify(db.session) == []
+
+
+# Anchors outside the database ----------------------------------------------------------------------
+
+def _recompute_from(session, start_id):
+    """What a tamperer with the database does: re-link and re-hash every line from start_id on."""
+    rows = list(session.scalars(select(AuditEntry).where(AuditEntry.id >= start_id).order_by(AuditEntry.id)))
+    prev = session.scalar(select(AuditEntry.hash).where(AuditEntry.id < start_id)
+                          .order_by(AuditEntry.id.desc()).limit(1)) or audit.GENESIS
+    for e in rows:
+        e.prev_hash = prev
+        e.hash = audit.entry_hash(e)
+        prev = e.hash
+    session.commit()
+
+
+def test_anchor_catches_deleted_newest_lines(any_app, tmp_path):
+    path = tmp_path / "anchors.log"
+    with any_app.app_context():
+        s = db.session
+        ids = _fill(s)
+        audit.append_anchor(path, audit.anchor(s, T0 + timedelta(days=1)))
+        anchors, problems = audit.read_anchors(path)
+        assert problems == [] and audit.verify_anchors(s, anchors) == []
+        s.execute(text("DELETE FROM audit_log WHERE id >= :i"), {"i": ids[-3]})
+        s.commit()
+        assert audit.verify(s) == []                 # the shorter chain alone looks whole
+        found = audit.verify_anchors(s, anchors)
+        assert found and f"entry {ids[-1]} is missing" in found[0]
+
+
+def test_anchor_catches_a_rewritten_and_recomputed_chain(any_app, tmp_path):
+    path = tmp_path / "anchors.log"
+    with any_app.app_context():
+        s = db.session
+        ids = _fill(s)
+        audit.append_anchor(path, audit.anchor(s, T0 + timedelta(days=1)))
+        s.execute(text("DELETE FROM audit_log WHERE id = :i"), {"i": ids[5]})
+        s.commit()
+        s.expire_all()
+        _recompute_from(s, ids[6])
+        assert audit.verify(s) == []                 # recomputed: the chain alone cannot tell
+        anchors, _ = audit.read_anchors(path)
+        found = audit.verify_anchors(s, anchors)
+        assert any("rewritten" in p for p in found) and any("19 entries" in p for p in found)
+
+
+def test_anchor_file_is_append_only_and_private(app, tmp_path):
+    import stat
+    path = tmp_path / "anchors.log"
+    with app.app_context():
+        _fill(db.session, 3)
+        audit.append_anchor(path, audit.anchor(db.session, T0))
+        _fill(db.session, 2)
+        audit.append_anchor(path, audit.anchor(db.session, T0 + timedelta(hours=1)))
+        anchors, problems = audit.read_anchors(path)
+    assert [a["count"] for a in anchors] == [3, 5] and problems == []
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_audit_anchor_and_verify_commands(app, tmp_path):
+    path = tmp_path / "anchors.log"
+    app.config["AUDIT_ANCHOR_PATH"] = str(path)
+    with app.app_context():
+        ids = _fill(db.session, 6)
+        runner = app.test_cli_runner()
+        r = runner.invoke(args=["audit", "anchor"])
+        assert r.exit_code == 0 and f"Anchored entry {ids[-1]} (6 entries)" in r.output
+        r = runner.invoke(args=["audit", "verify"])
+        assert r.exit_code == 0 and "audit log intact: 6 entries, 1 anchor(s) checked" in r.output
+        db.session.execute(text("DELETE FROM audit_log WHERE id = :i"), {"i": ids[-1]})
+        db.session.commit()
+        r = runner.invoke(args=["audit", "verify"])
+        assert r.exit_code == 1 and "is missing: lines were deleted" in r.output
