@@ -6,4 +6,4 @@ bp = Blueprint("report", __name__)
 bp.url_value_preprocessor(pull_departement)
 bp.url_defaults(push_departement)
 
-from . import views  # noqa: E402,F401
+from . import common, files, followup, sending, steps  # noqa: E402,F401
