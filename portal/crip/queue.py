@@ -3,6 +3,7 @@ folded; rows in words; unread messages from senders marked; keyset pages; search
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
+from flask_babel import format_date, format_datetime
 from sqlalchemy import or_, select
 
 from ..domain import codes, queue, routing, sealing, transfer, workflow
@@ -10,7 +11,7 @@ from ..domain.priority import AGE_BANDS, CATEGORIES, paris_date
 from ..extensions import db
 from ..models import InformationPreoccupante as IP, IpCategory, IpChild
 from ..web import now_utc, profiles
-from . import auth, bp
+from . import auth, bp, labels
 from .auth import require
 from .common import _audit, _visible
 
@@ -46,6 +47,35 @@ def _filters(args, user, today):
     if feedback is not None:
         cond.append(feedback)
     return cond, f
+
+
+class _Once:
+    """Per-request memo for the queue's rows: each label translated, each date formatted once per
+    distinct value instead of once per row (the same few words and days repeat down the page)."""
+
+    def __init__(self):
+        self._cache: dict = {}
+
+    def _get(self, key, make):
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = make()
+            return value
+
+    def label(self, vocabulary: dict, code) -> str:
+        return self._get(("label", id(vocabulary), code), lambda: labels.label(vocabulary, code))
+
+    def status_label(self, code) -> str:
+        return self.label(labels.STATUS, code)
+
+    def date(self, d, fmt="long") -> str:
+        return self._get(("date", d, fmt), lambda: format_date(d, fmt) if d else "")
+
+    def datetime(self, d, fmt="medium") -> str:
+        if d and fmt == "short":      # the short format shows no seconds: one entry per minute
+            d = d.replace(second=0, microsecond=0)
+        return self._get(("datetime", d, fmt), lambda: format_datetime(d, fmt) if d else "")
 
 
 def _communes(rows) -> dict[int, str]:
@@ -100,7 +130,9 @@ def index():
     profile = profiles().get(user.departement)
     territories = {t.code: t.name for t in (profile.territories if profile else ())}
     folded = {k: v for k, v in f.items() if k != "view" and v}
-    return render_template("crip/queue.html", rows=rows, counts=counts, f=f, folded=folded,
+    once = _Once()
+    return render_template("crip/queue.html", label=once.label, status_label=once.status_label,
+                           format_date=once.date, format_datetime=once.datetime, rows=rows, counts=counts, f=f, folded=folded,
                            next_cursor=next_cursor, new_ips=new_ips, new_messages=new_messages, since=since,
                            today=today, crip_profile=profile, territories=territories, unread=unread,
                            communes=communes, categories=CATEGORIES, age_bands=AGE_BANDS, search=search,
