@@ -259,7 +259,7 @@ def main(argv=None):
     from sqlalchemy.orm import Session as _S
     from portal.config import from_env
     from portal.domain import keys
-    from portal.extensions import make_engine
+    from portal.extensions import engine_of_config
     from portal.migrate import upgrade
 
     fills = {}
@@ -267,15 +267,21 @@ def main(argv=None):
         targets = []
         for n in sizes:
             url = stack.enter_context(scratch_pg(f"bench_queue_{n}"))
-            engine = make_engine(from_env({"DATABASE_URL": url, "SECRET_KEY": "x" * 32,
-                                           "PORTAL_INSTANCE_PATH": "/nonexistent"})["DATABASE_URL"])
+            env = {"DATABASE_URL": url, "SECRET_KEY": "x" * 32, "PORTAL_INSTANCE_PATH": "/nonexistent"}
+            engine = engine_of_config(from_env(env))        # the timeouts the portal runs with
             stack.callback(engine.dispose)
-            upgrade(engine)
-            with _S(engine) as s:
-                for dep in ("31", "38", "39", "44"):
-                    keys.create_crip_key(s, dep)
-                s.commit()
-            seconds, size, count = fill(engine, n, args.sealed_bytes)
+            # Building the data (one INSERT … SELECT of up to a million rows, then VACUUM ANALYZE) takes
+            # longer than the portal's statement timeout: it gets its own engine, without one.
+            loader = engine_of_config(from_env(dict(env, DATABASE_STATEMENT_TIMEOUT="0")))
+            try:
+                upgrade(loader)
+                with _S(loader) as s:
+                    for dep in ("31", "38", "39", "44"):
+                        keys.create_crip_key(s, dep)
+                    s.commit()
+                seconds, size, count = fill(loader, n, args.sealed_bytes)
+            finally:
+                loader.dispose()
             fills[n] = (seconds, size, count)
             log(f"  {count:,} IPs filled in {seconds:.1f} s (ips: {size})")
             targets.append(Target(n, engine))
