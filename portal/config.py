@@ -145,7 +145,7 @@ def from_env(env=None, overrides: dict | None = None) -> dict:
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": public_key,
         "CRIP_SECRET_KEY": crip_secret,
-        # Reserved for keying the audit log's lines (HMAC), not used yet; never in the database.
+        # Keys every new audit line (HMAC-SHA256, version 2); never in the database.
         "AUDIT_KEY": _audit_key(env, crip_secret),
         "AUDIT_ANCHOR_PATH": env.get("AUDIT_ANCHOR_PATH") or str(instance / "audit-anchors.log"),
         "DATABASE_URL": database_url,

@@ -51,7 +51,7 @@ def test_audit_verify_intact_then_damaged(app):
     assert result.exit_code == 0 and "audit log intact: 0 entries" in result.output
     with app.app_context():
         for i in range(5):
-            audit.record(db.session, actor_id=1, action="signin", detail=str(i))
+            audit.record(db.session, key=app.config["AUDIT_KEY"], actor_id=1, action="signin", detail=str(i))
         db.session.commit()
         second = db.session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)).all()[1]
     result = runner.invoke(args=["audit", "verify"])
@@ -212,7 +212,7 @@ def test_purge_dry_run_and_yes(app):
     assert done.exit_code == 0 and "Deleted 1 IP(s)." in done.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(InformationPreoccupante)) == 0
-    assert runner.invoke(args=["audit", "verify"]).output.strip() == "audit log intact: 1 entries"
+    assert runner.invoke(args=["audit", "verify"]).output.strip() == "audit log intact: 1 entries, 0 anchor(s) checked"
 
 
 def test_missing_schema_is_one_line_error(tmp_path):
@@ -226,3 +226,24 @@ def test_missing_schema_is_one_line_error(tmp_path):
         assert result.exit_code == 2, (args, result.output)
         assert "cannot use the database" in result.output
         assert "Traceback" not in result.output
+
+
+def test_commands_that_write_audit_lines_refuse_the_public_sites_settings(tmp_path):
+    """Audit lines are keyed with AUDIT_KEY, which the public site never holds: a command that
+    writes one stops with one line before doing anything, rather than writing an unkeyed line."""
+    from tests.conftest import make_app
+    public = make_app(tmp_path, PORTAL_SERVES=["public"])
+    assert public.config["AUDIT_KEY"] is None
+    with public.app_context():
+        make_ip(db.session, status="closed", received_at=datetime.now(timezone.utc) - timedelta(days=4000))
+        db.session.commit()
+    runner = runner_for(public)
+    r = runner.invoke(args=["purge", "--yes"])
+    assert r.exit_code == 2 and "keyed with AUDIT_KEY" in r.output
+    r = runner.invoke(args=["stats", "export", "31", "--out", str(tmp_path / "s.csv")])
+    assert r.exit_code == 2 and "keyed with AUDIT_KEY" in r.output
+    assert not (tmp_path / "s.csv").exists()
+    with public.app_context():
+        assert db.session.scalar(select(func.count()).select_from(InformationPreoccupante)) == 1
+        assert audit.count(db.session) == 0
+    assert runner.invoke(args=["purge", "--dry-run"]).exit_code == 0

@@ -20,7 +20,7 @@ def verify():
     against every anchor in AUDIT_ANCHOR_PATH (deleted newest lines, a rewritten chain)."""
     anchors, problems = audit.read_anchors(current_app.config["AUDIT_ANCHOR_PATH"])
     with database() as session:
-        problems = audit.verify(session) + problems + audit.verify_anchors(session, anchors)
+        problems = audit.verify(session, key=current_app.config.get("AUDIT_KEY")) + problems + audit.verify_anchors(session, anchors)
         n = audit.count(session)
     if problems:
         for p in problems:

@@ -46,6 +46,17 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def audit_key() -> str:
+    """AUDIT_KEY, which keys every audit line, or a one-line error before anything is done: the
+    commands that write to the audit log run with the back office's settings (PORTAL_SERVES with
+    crip, CRIP_SECRET_KEY or AUDIT_KEY), never with the public site's alone."""
+    key = current_app.config.get("AUDIT_KEY")
+    if not key:
+        fail("this command writes to the audit log, whose lines are keyed with AUDIT_KEY: run it with "
+             "the back office's settings (PORTAL_SERVES including crip, and CRIP_SECRET_KEY or AUDIT_KEY)")
+    return key
+
+
 def served_departement(code: str) -> str:
     """The normalised code of a département this instance serves, or a one-line error."""
     served = current_app.config["PROFILES"]

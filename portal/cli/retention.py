@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..domain import audit, retention
-from .common import database, now
+from .common import audit_key, database, now
 
 
 def _purge_with_progress(session, ids) -> int:
@@ -39,6 +39,7 @@ SETTING = {"no_followup": "RETENTION_CLOSED_DAYS", "help": "RETENTION_HELP_DAYS"
 def purge(dry_run, yes):
     """Delete the IPs past the retention of their outcome (RETENTION_*_DAYS), with all their data."""
     policy = retention.Policy.from_config(current_app.config)
+    key = None if dry_run else audit_key()
     with database() as session:
         by_rule = retention.due_by_rule(session, now(), policy)
     for rule, ids in by_rule:
@@ -57,7 +58,7 @@ def purge(dry_run, yes):
     with database() as session:
         count = _purge_with_progress(session, ids)
         detail = "; ".join(f"{rule.name} {rule.days}d: {len(rule_ids)}" for rule, rule_ids in by_rule)
-        audit.record(session, actor_id=None, action="purge", target="ips",
+        audit.record(session, key=key, actor_id=None, action="purge", target="ips",
                      detail=f"{count} IP(s) deleted; {detail}")
         session.commit()
     click.echo(f"Deleted {count} IP(s).")

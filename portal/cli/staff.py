@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..domain import audit, keys, sealing, staff
 from ..extensions import db
 from ..models import StaffUser
-from .common import fail, migrate, served_departement
+from .common import audit_key, fail, migrate, served_departement
 
 group = AppGroup("crip", help="CRIP staff accounts.")
 
@@ -40,6 +40,7 @@ def _private_key_from(key_file: str, code: str) -> bytes:
 def create_user(email, name, role, departement, territory, key_file, password):
     """Create a staff account; the CRIP key is wrapped with the person's password."""
     code = served_departement(departement)
+    key = audit_key()
     if territory and territory not in {t.code for t in current_app.config["PROFILES"][code].territories}:
         fail(f"territory {territory!r} is not in the profile of département {code}")
     private = _private_key_from(key_file, code) if key_file else None
@@ -51,7 +52,7 @@ def create_user(email, name, role, departement, territory, key_file, password):
                                  password=password, crip_private_key=private, territory=territory)
     except staff.StaffError as exc:
         fail(str(exc))
-    audit.record(db.session, actor_id=None, action="account_created", target=str(user.id), detail=role)
+    audit.record(db.session, key=key, actor_id=None, action="account_created", target=str(user.id), detail=role)
     db.session.commit()
     click.echo(f"Account created for {user.email} ({role}). The second factor is set up at first sign-in.")
 
@@ -60,11 +61,12 @@ def create_user(email, name, role, departement, territory, key_file, password):
 @click.argument("email")
 def deactivate_user(email):
     """Deactivate an account (never deleted: the audit log stays whole)."""
+    key = audit_key()
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
     if user is None:
         fail(f"no account for {email}")
     staff.deactivate(user)
-    audit.record(db.session, actor_id=None, action="account_deactivated", target=str(user.id))
+    audit.record(db.session, key=key, actor_id=None, action="account_deactivated", target=str(user.id))
     db.session.commit()
     click.echo(f"Account {user.email} deactivated.")
 

@@ -5,7 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from ..domain import audit, statistics
-from .common import database, fail, served_departement
+from .common import audit_key, database, fail, served_departement
 
 group = AppGroup("stats", help="Activity statistics (coded fields only).")
 
@@ -18,6 +18,7 @@ group = AppGroup("stats", help="Activity statistics (coded fields only).")
 def export(departement, out, since, until):
     """Anonymised CSV of DEPARTEMENT's IPs: months only, no reference, no free text."""
     code = served_departement(departement)
+    key = audit_key()
     since_d = since.date() if since else None
     until_d = until.date() if until else None
     with database() as session:
@@ -26,7 +27,7 @@ def export(departement, out, since, until):
                 n = statistics.write_csv(session, code, f, since=since_d, until=until_d)
         except OSError as exc:
             fail(f"cannot write {out}: {exc.strerror or exc}")
-        audit.record(session, actor_id=None, action="stats_export", target=code, detail=f"{n} row(s)")
+        audit.record(session, key=key, actor_id=None, action="stats_export", target=code, detail=f"{n} row(s)")
         session.commit()
     click.echo(f"Wrote {n} row(s) to {out}.")
 

@@ -3,7 +3,7 @@ approved by a colleague who holds the CRIP key, the first password of a new acco
 own settings. Every step is audited; see domain.enrolment for the key hand-over."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
@@ -175,7 +175,7 @@ def first_password():
 
 def _audit_as(user, action):
     from ..domain import audit
-    audit.record(db.session, actor_id=user.id, action=action, target=str(user.id))
+    audit.record(db.session, key=current_app.config["AUDIT_KEY"], actor_id=user.id, action=action, target=str(user.id))
 
 
 @bp.route("/compte", methods=["GET", "POST"])

@@ -174,7 +174,7 @@ def require(*roles):
             if user is None:
                 return redirect(url_for("crip.signin", next=request.path))
             if roles and user.role not in roles:
-                audit.record(db.session, actor_id=user.id, action="refused", target=request.path[:80])
+                audit.record(db.session, key=current_app.config["AUDIT_KEY"], actor_id=user.id, action="refused", target=request.path[:80])
                 db.session.commit()
                 abort(403)
             return view(*args, **kwargs)

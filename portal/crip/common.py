@@ -1,7 +1,7 @@
 """What every back-office view shares: no caching, labels of statuses, the audit helper, visibility."""
 from __future__ import annotations
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -55,7 +55,7 @@ def _transition_error(code):
 
 def _audit(action, target="", detail=""):
     user = auth.current_user()
-    audit.record(db.session, actor_id=user.id if user else None, action=action, target=target, detail=detail)
+    audit.record(db.session, key=current_app.config["AUDIT_KEY"], actor_id=user.id if user else None, action=action, target=target, detail=detail)
 
 
 def _visible(user):

@@ -3,7 +3,7 @@ prompt) and the transfer of an IP to another CRIP of this instance. The rules ar
 portal.domain.workflow, portal.domain.queue and portal.domain.transfer; this module only wires them."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import format_date, gettext as _
 
 from ..domain import codes, transfer as transfers, workflow
@@ -95,7 +95,8 @@ def transfer(reference):
         return redirect(url_for("crip.case", reference=ip.reference, erreur="not_served"))
     try:
         transfers.transfer(db.session, ip, source_private_key=key, destination=form.destination.data,
-                           served=profiles(), actor_id=user.id, now=now_utc())
+                           served=profiles(), actor_id=user.id, now=now_utc(),
+                           audit_key=current_app.config["AUDIT_KEY"])
     except transfers.TransferError as exc:
         db.session.rollback()
         return redirect(url_for("crip.case", reference=ip.reference, erreur=exc.code))

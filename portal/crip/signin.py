@@ -41,7 +41,7 @@ def signin():
         if wait > 0:
             time.sleep(wait)
         if result.user is None:
-            audit.record(db.session, actor_id=None, action="signin_failed", detail=result.problem or "")
+            audit.record(db.session, key=current_app.config["AUDIT_KEY"], actor_id=None, action="signin_failed", detail=result.problem or "")
             db.session.commit()
             error = _("The e-mail address or the password is wrong.")   # one wording, whatever the reason
             status = 400
@@ -75,11 +75,11 @@ def second_factor():
             or staff.use_recovery_code(crip_secret, user, form.code.data, legacy))
         if ok:
             auth.promote()
-            audit.record(db.session, actor_id=user.id, action="signin")
+            audit.record(db.session, key=current_app.config["AUDIT_KEY"], actor_id=user.id, action="signin")
             db.session.commit()
             return redirect(url_for("crip.index"))
         user.failed_logins += 1
-        audit.record(db.session, actor_id=user.id, action="second_factor_failed")
+        audit.record(db.session, key=current_app.config["AUDIT_KEY"], actor_id=user.id, action="second_factor_failed")
         db.session.commit()
         error = _("This code is not valid. Codes change every 30 seconds.")
     return render_template("crip/code.html", form=form, error=error), (400 if error else 200)
@@ -103,7 +103,7 @@ def enrol():
             user.totp_secret = staff.encrypt_totp_secret(secret_key, secret)
             user.totp_enrolled = True
             recovery = staff.new_recovery_codes(secret_key, user)
-            audit.record(db.session, actor_id=user.id, action="totp_enrolled")
+            audit.record(db.session, key=current_app.config["AUDIT_KEY"], actor_id=user.id, action="totp_enrolled")
             auth.promote()
             db.session.commit()
             return render_template("crip/recovery_codes.html", codes=recovery)
@@ -118,7 +118,7 @@ def enrol():
 def signout():
     user = auth.current_user()
     if user:
-        audit.record(db.session, actor_id=user.id, action="signout")
+        audit.record(db.session, key=current_app.config["AUDIT_KEY"], actor_id=user.id, action="signout")
         db.session.commit()
     auth.end_session()   # the server-side session is deleted: a copy of the cookie opens nothing
     session.clear()
@@ -130,7 +130,7 @@ def signout():
 def signout_everywhere():
     user = auth.current_user()
     user.session_epoch += 1
-    audit.record(db.session, actor_id=user.id, action="signout_everywhere")
+    audit.record(db.session, key=current_app.config["AUDIT_KEY"], actor_id=user.id, action="signout_everywhere")
     db.session.commit()
     auth.end_all_sessions(user)
     session.clear()
@@ -150,7 +150,7 @@ def password():
         except staff.StaffError:
             error = _("The current password is wrong, or the new one is too short (12 characters at least).")
         else:
-            audit.record(db.session, actor_id=user.id, action="password_changed")
+            audit.record(db.session, key=current_app.config["AUDIT_KEY"], actor_id=user.id, action="password_changed")
             db.session.commit()
             auth.end_all_sessions(user)
             session.clear()

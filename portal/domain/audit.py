@@ -1,9 +1,17 @@
 """The audit log: append-only and hash-chained, so that an edited or deleted line shows.
 
 Each line stores the hash of the line before it (`prev_hash`, 64 zeros for the first line) and its
-own `hash`: SHA-256 over a canonical serialisation of prev_hash, the time (ISO 8601 in UTC with
+own `hash` over a canonical serialisation of prev_hash, the time (ISO 8601 in UTC with
 microseconds), actor, action, target and detail, joined with the unit separator (0x1f). The row id
 is not hashed: the chain, not the id, is the order of record; `verify()` checks that both agree.
+
+Versions (column `version`):
+  1  plain SHA-256 of the canonical form: lines written before keyed hashing. Anyone with write
+     access to the database can recompute them, so they stay verifiable as they are, no more.
+  2  HMAC-SHA256 of the same canonical form, keyed with AUDIT_KEY, a key that is never in the
+     database: rewriting a line and recomputing the chain needs the key. Every new line is v2;
+     `record()` refuses to write without a key, and `verify()` reports a v1 line written after a
+     v2 line (a rewrite that dropped back to unkeyed hashes).
 
 Two writers must not fork the chain (both linking to the same last line):
   - PostgreSQL: a transaction-scoped advisory lock is taken before the last hash is read; it is
@@ -12,14 +20,15 @@ Two writers must not fork the chain (both linking to the same last line):
     rest of the transaction, and only then is the line before it read and the hashes set. (The
     Python driver runs a SELECT outside any transaction, so reading first would not be safe.)
 
-Limit of any hash chain kept in the same database: deleting the *last* lines leaves a shorter but
-valid chain. `head()` gives the last hash so that it can be noted elsewhere (a log, a printout).
+Limit of any hash chain kept in the same database, keyed or not: deleting the *last* lines leaves
+a shorter but valid chain. Anchors (below) note the head outside the database and catch that.
 
 No Flask here: the caller commits.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import datetime, timezone
 
 from sqlalchemy import func, select, text
@@ -33,6 +42,15 @@ SEP = "\x1f"
 ADVISORY_LOCK_KEY = int.from_bytes(b"AUDITLOG", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 _ACTION_MAX, _TARGET_MAX, _DETAIL_MAX = 40, 80, 400
+UNKEYED, KEYED = 1, 2          # AuditEntry.version
+
+
+class AuditKeyMissing(RuntimeError):
+    """An audit line cannot be written (or a keyed line checked) without AUDIT_KEY."""
+
+
+def _key_bytes(key: str | bytes) -> bytes:
+    return key if isinstance(key, bytes) else key.encode("utf-8")
 
 
 def canonical(prev_hash: str, at: datetime, actor_id: int | None, action: str, target: str,
@@ -49,13 +67,22 @@ def canonical(prev_hash: str, at: datetime, actor_id: int | None, action: str, t
 
 
 def compute_hash(prev_hash: str, at: datetime, actor_id: int | None, action: str, target: str,
-                 detail: str) -> str:
-    return hashlib.sha256(canonical(prev_hash, at, actor_id, action, target, detail)).hexdigest()
+                 detail: str, *, key: str | bytes | None = None) -> str:
+    """Version 1 (no key): SHA-256; version 2 (with the key): HMAC-SHA256."""
+    data = canonical(prev_hash, at, actor_id, action, target, detail)
+    if key is None:
+        return hashlib.sha256(data).hexdigest()
+    return hmac.new(_key_bytes(key), data, hashlib.sha256).hexdigest()
 
 
-def entry_hash(entry: AuditEntry) -> str:
+def entry_hash(entry: AuditEntry, key: str | bytes | None = None) -> str:
+    """The hash of the line as its version computes it (the key is needed for version 2)."""
+    if (entry.version or UNKEYED) == UNKEYED:
+        key = None
+    elif key is None:
+        raise AuditKeyMissing("a keyed audit line needs AUDIT_KEY")
     return compute_hash(entry.prev_hash, entry.at, entry.actor_id, entry.action, entry.target,
-                        entry.detail)
+                        entry.detail, key=key)
 
 
 def _dialect(session: Session) -> str:
@@ -63,10 +90,13 @@ def _dialect(session: Session) -> str:
     return bind.dialect.name
 
 
-def record(session: Session, *, actor_id: int | None, action: str, target: str = "",
-           detail: str = "", now: datetime | None = None) -> AuditEntry:
-    """Append one line to the log (flushed, not committed). Texts are cut to the column sizes
-    before hashing, so what is stored is exactly what was hashed."""
+def record(session: Session, *, key: str | bytes | None, actor_id: int | None, action: str,
+           target: str = "", detail: str = "", now: datetime | None = None) -> AuditEntry:
+    """Append one keyed (version 2) line to the log (flushed, not committed). Texts are cut to the
+    column sizes before hashing, so what is stored is exactly what was hashed. Raises
+    AuditKeyMissing when `key` (AUDIT_KEY) is empty: an unkeyed line is never written."""
+    if not key:
+        raise AuditKeyMissing("audit lines are keyed with AUDIT_KEY; none is configured here")
     at = as_utc(now or datetime.now(timezone.utc))
     action = (action or "")[:_ACTION_MAX]
     target = (target or "")[:_TARGET_MAX]
@@ -76,20 +106,20 @@ def record(session: Session, *, actor_id: int | None, action: str, target: str =
         prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
         prev_hash = prev or GENESIS
         entry = AuditEntry(at=at, actor_id=actor_id, action=action, target=target, detail=detail,
-                           prev_hash=prev_hash,
-                           hash=compute_hash(prev_hash, at, actor_id, action, target, detail))
+                           prev_hash=prev_hash, version=KEYED,
+                           hash=compute_hash(prev_hash, at, actor_id, action, target, detail, key=key))
         session.add(entry)
         session.flush()
         return entry
     # SQLite (and anything else): write first to hold the write lock, then link.
     entry = AuditEntry(at=at, actor_id=actor_id, action=action, target=target, detail=detail,
-                       prev_hash="", hash="")
+                       prev_hash="", hash="", version=KEYED)
     session.add(entry)
     session.flush()
     prev = session.scalar(select(AuditEntry.hash).where(AuditEntry.id < entry.id)
                           .order_by(AuditEntry.id.desc()).limit(1))
     entry.prev_hash = prev or GENESIS
-    entry.hash = compute_hash(entry.prev_hash, at, actor_id, action, target, detail)
+    entry.hash = compute_hash(entry.prev_hash, at, actor_id, action, target, detail, key=key)
     session.flush()
     return entry
 
@@ -103,20 +133,44 @@ def count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
 
 
-def verify(session: Session, *, batch: int = 1000) -> list[str]:
-    """Walk the log in id order; return one line per problem found, [] when the chain is whole."""
+def verify(session: Session, *, key: str | bytes | None, batch: int = 1000) -> list[str]:
+    """Walk the log in id order; return one line per problem found, [] when the chain is whole.
+    Version-1 lines are checked unkeyed, version-2 lines with `key` (AUDIT_KEY): a wrong key, or a
+    line rewritten and recomputed by someone without the key, shows as a hash mismatch. Without a
+    key, keyed lines cannot be checked and that is reported (once) as a problem."""
     problems: list[str] = []
     prev: tuple[int, str] | None = None          # (id, hash) of the line before
+    first_keyed: int | None = None
+    no_key_reported = False
     rows = session.execute(
         select(AuditEntry.id, AuditEntry.at, AuditEntry.actor_id, AuditEntry.action,
-               AuditEntry.target, AuditEntry.detail, AuditEntry.prev_hash, AuditEntry.hash)
+               AuditEntry.target, AuditEntry.detail, AuditEntry.prev_hash, AuditEntry.hash,
+               AuditEntry.version)
         .order_by(AuditEntry.id)
         .execution_options(yield_per=batch)
     )
     for row in rows:
-        if compute_hash(row.prev_hash, row.at, row.actor_id, row.action, row.target,
-                        row.detail) != row.hash:
-            problems.append(f"entry {row.id}: hash mismatch: the line was edited")
+        version = row.version or UNKEYED
+        if version == KEYED:
+            first_keyed = row.id if first_keyed is None else first_keyed
+            if not key:
+                if not no_key_reported:
+                    problems.append(f"entry {row.id}: keyed lines from here on cannot be checked "
+                                    "without AUDIT_KEY")
+                    no_key_reported = True
+            elif compute_hash(row.prev_hash, row.at, row.actor_id, row.action, row.target,
+                              row.detail, key=key) != row.hash:
+                problems.append(f"entry {row.id}: hash mismatch: the line was edited, "
+                                "or AUDIT_KEY is not the key it was written with")
+        elif version == UNKEYED:
+            if first_keyed is not None:
+                problems.append(f"entry {row.id}: unkeyed line after keyed entry {first_keyed}: "
+                                "the line was rewritten")
+            elif compute_hash(row.prev_hash, row.at, row.actor_id, row.action, row.target,
+                              row.detail) != row.hash:
+                problems.append(f"entry {row.id}: hash mismatch: the line was edited")
+        else:
+            problems.append(f"entry {row.id}: unknown version {version}")
         expected = prev[1] if prev else GENESIS
         if row.prev_hash != expected:
             problems.append(_link_problem(session, row.id, row.prev_hash, prev))

@@ -35,8 +35,11 @@ def _reseal(private_key: bytes, public_key: bytes, sealed: bytes) -> bytes:
 
 
 def transfer(session: Session, ip: IP, *, source_private_key: bytes, destination: str, served: dict,
-             actor_id: int | None, now: datetime) -> IpTransfer:
-    """Move `ip` to `destination`'s CRIP, re-sealed to its key. Raises TransferError (nothing changed)."""
+             actor_id: int | None, now: datetime, audit_key: str | bytes | None) -> IpTransfer:
+    """Move `ip` to `destination`'s CRIP, re-sealed to its key. Raises TransferError (nothing changed).
+    `audit_key` (AUDIT_KEY) keys the two audit lines written; without it nothing is done."""
+    if not audit_key:
+        raise audit.AuditKeyMissing("a transfer is audited: AUDIT_KEY is needed")
     source = ip.received_by
     destination = (destination or "").strip().upper()
     if destination == source:
@@ -91,9 +94,9 @@ def transfer(session: Session, ip: IP, *, source_private_key: bytes, destination
                       actor_id=actor_id)
     session.add(stub)
     session.flush()
-    audit.record(session, actor_id=actor_id, action="transfer_out", target=ip.reference,
+    audit.record(session, key=audit_key, actor_id=actor_id, action="transfer_out", target=ip.reference,
                  detail=f"from {source} to {destination}")
-    audit.record(session, actor_id=actor_id, action="transfer_in", target=ip.reference,
+    audit.record(session, key=audit_key, actor_id=actor_id, action="transfer_in", target=ip.reference,
                  detail=f"to {destination} from {source}")
     return stub
 

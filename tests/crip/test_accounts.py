@@ -17,7 +17,7 @@ NEW_PASSWORD = "a brand new passphrase for Léa"
 
 def _actions(app):
     with app.app_context():
-        assert audit.verify(db.session) == []
+        assert audit.verify(db.session, key=app.config["AUDIT_KEY"]) == []
         return [a.action for a in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
 
 

@@ -118,7 +118,8 @@ def test_transfer_reseals_everything_and_the_destination_agent_reads_it(multi_ap
                        crip_public_key=keys.active_key(s, "31").public_key, now=NOW)
         s.commit()
         stub = transfer.transfer(s, ip, source_private_key=src_key, destination="38",
-                                 served=multi_app.config["PROFILES"], actor_id=None, now=NOW)
+                                 served=multi_app.config["PROFILES"], actor_id=None, now=NOW,
+                                 audit_key=multi_app.config["AUDIT_KEY"])
         s.commit()
         assert (stub.reference, stub.from_departement, stub.to_departement) == (ip.reference, "31", "38")
         s.expire_all()
@@ -148,7 +149,7 @@ def test_transfer_reseals_everything_and_the_destination_agent_reads_it(multi_ap
         assert transfer.stubs(s, "38") == []
         lines = [(a.action, a.detail) for a in s.scalars(select(AuditEntry).where(AuditEntry.target == ip.reference))]
         assert ("transfer_out", "from 31 to 38") in lines and ("transfer_in", "to 38 from 31") in lines
-        assert audit.verify(s) == []
+        assert audit.verify(s, key=multi_app.config["AUDIT_KEY"]) == []
         assert agent38.departement == "38"
 
 
@@ -160,7 +161,8 @@ def test_transfer_refusals_change_nothing(multi_app, destination, code):
         before = ip.sealed
         with pytest.raises(transfer.TransferError) as exc:
             transfer.transfer(s, ip, source_private_key=multi_app.config["TEST_CRIP_KEYS"]["31"],
-                              destination=destination, served=multi_app.config["PROFILES"], actor_id=None, now=NOW)
+                              destination=destination, served=multi_app.config["PROFILES"], actor_id=None, now=NOW,
+                              audit_key=multi_app.config["AUDIT_KEY"])
         assert exc.value.code == code
         assert ip.sealed == before and ip.received_by == "31"
         assert s.scalars(select(IpTransfer)).all() == []
@@ -172,7 +174,8 @@ def test_transfer_needs_the_source_private_key(multi_app):
         _receipt, ip = _submit(multi_app, TOULOUSE)
         with pytest.raises(transfer.TransferError) as exc:
             transfer.transfer(s, ip, source_private_key=multi_app.config["TEST_CRIP_KEYS"]["39"],
-                              destination="38", served=multi_app.config["PROFILES"], actor_id=None, now=NOW)
+                              destination="38", served=multi_app.config["PROFILES"], actor_id=None, now=NOW,
+                              audit_key=multi_app.config["AUDIT_KEY"])
         assert exc.value.code == "wrong_key"
         assert ip.received_by == "31"
 
@@ -186,11 +189,12 @@ def test_transfer_on_both_databases(any_app):
         _receipt, ip = _submit(app, TOULOUSE)
         ref = ip.reference
         transfer.transfer(s, ip, source_private_key=app.config["TEST_CRIP_KEYS"]["31"], destination="39",
-                          served=app.config["PROFILES"], actor_id=None, now=NOW)
+                          served=app.config["PROFILES"], actor_id=None, now=NOW,
+                          audit_key=app.config["AUDIT_KEY"])
         s.commit()
         s.expire_all()
         ip = s.scalar(select(IP).where(IP.reference == ref))
         assert ip.received_by == "39" and ip.received_via == "31"
         assert sealing.open_json(app.config["TEST_CRIP_KEYS"]["39"], ip.sealed)["concern"]["account"] == "XYLOPHONE"
         assert transfer.stub_of(s, ref, "31").to_departement == "39"
-        assert audit.verify(s) == []
+        assert audit.verify(s, key=app.config["AUDIT_KEY"]) == []
