@@ -102,7 +102,8 @@ def _render_case(user, ip, *, failed=None, message_form=None, status=200):
             body = sealing.open_json(key, m.sealed_for_crip)
         except sealing.SealError:
             body = {"text": "?"}
-        item = {"direction": m.direction, "text": body.get("text", ""), "at": m.created_at, "read_at": m.read_at,
+        item = {"direction": m.direction, "text": body.get("text", ""), "files": body.get("files", []),
+                "at": m.created_at, "read_at": m.read_at,
                 "unread": m.direction == "to_crip" and m.read_at is None}
         (unread if item["unread"] else earlier).append(item)
         if item["unread"]:
@@ -128,7 +129,8 @@ def _render_case(user, ip, *, failed=None, message_form=None, status=200):
             meta, _data = intake.open_attachment(key, a.sealed)
         except sealing.SealError:
             meta = {"name": "?"}
-        files.append({"id": a.id, "name": meta.get("name"), "mime": a.mime, "size": a.size})
+        files.append({"id": a.id, "name": meta.get("name"), "mime": a.mime, "size": a.size,
+                      "added_at": a.created_at if a.message_id else None})   # added on the follow-up page
     profile = profiles().get(ip.received_by)
     territories = {t.code: t.name for t in (profile.territories if profile else ())}
     last_to_sender = next((m for m in earlier if m["direction"] == "to_sender"), None)

@@ -140,7 +140,7 @@ def submit(session: Session, *, answers: dict, files: list, received_by: str, se
     return Receipt(ip.id, ip.reference, code, holder, where.status, where.departement)
 
 
-def add_attachments(session: Session, *, ip_id: int, files, public_key: bytes) -> int:
+def add_attachments(session: Session, *, ip_id: int, files, public_key: bytes, message_id: int | None = None) -> int:
     """Seal and write each file, one at a time: `files` may be a generator that reads each from
     storage only when asked, and each sealed copy is let go once written (flushed and expunged),
     so memory holds one file, not all of them. Returns the number written."""
@@ -149,7 +149,8 @@ def add_attachments(session: Session, *, ip_id: int, files, public_key: bytes) -
         mime, size = f.mime, len(f.data)
         blob = json.dumps({"name": f.name, "mime": mime}).encode() + b"\n" + f.data
         del f
-        attachment = Attachment(ip_id=ip_id, mime=mime, size=size, sealed=sealing.seal_bytes(public_key, blob))
+        attachment = Attachment(ip_id=ip_id, message_id=message_id, mime=mime, size=size,
+                                sealed=sealing.seal_bytes(public_key, blob))
         del blob
         session.add(attachment)
         session.flush()
@@ -231,14 +232,23 @@ def _aware(dt: datetime | None) -> datetime | None:
 
 
 def post_sender_message(session: Session, *, ip: InformationPreoccupante, crip_public_key: bytes,
-                        text: str, now: datetime) -> Message:
-    """A message from the sender: sealed to the CRIP, and to the sender's own follow-up key."""
+                        text: str, now: datetime, files=()) -> Message:
+    """A message from the sender: sealed to the CRIP, and to the sender's own follow-up key.
+
+    `files` (checked files, see attachments.check_upload) are added to the IP's attachments, sealed
+    to the CRIP like the report's own, and tied to this message (added by the sender after sending);
+    both sealed copies of the message carry their names."""
+    files = list(files)
     body = {"text": text}
+    if files:
+        body["files"] = [f.name for f in files]
     msg = Message(ip_id=ip.id, direction="to_crip", created_at=now,
                   sealed_for_crip=sealing.seal_json(crip_public_key, body),
                   sealed_for_sender=sealing.seal_json(ip.followup.public_key, body))
     session.add(msg)
     session.flush()
+    if files:
+        add_attachments(session, ip_id=ip.id, files=files, public_key=crip_public_key, message_id=msg.id)
     return msg
 
 
@@ -266,7 +276,8 @@ def sender_messages(ip: InformationPreoccupante, private_key: bytes, now: dateti
             continue
         if m.direction == "to_sender" and m.read_at is None:
             m.read_at = now
-        out.append({"direction": m.direction, "text": body.get("text", ""), "at": m.created_at})
+        out.append({"direction": m.direction, "text": body.get("text", ""), "files": body.get("files", []),
+                    "at": m.created_at})
     return out
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from flask_babel import lazy_gettext as _l
 from .base import BaseForm
 from wtforms import (
-    BooleanField, DateField, FieldList, FormField, IntegerField, RadioField, SelectField,
+    BooleanField, DateField, FieldList, FormField, IntegerField, MultipleFileField, RadioField, SelectField,
     SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -261,4 +261,14 @@ class FollowUpForm(StepForm):
 
 
 class MessageForm(StepForm):
-    body = TextAreaField(_l("Your message"), validators=[InputRequired(_l("Write your message.")), Length(max=LONG)])
+    """A follow-up message: words, files, or both (the view checks each file)."""
+    body = TextAreaField(_l("Your message"), validators=[Length(max=LONG)])
+    files = MultipleFileField(_l("Documents"))
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        chosen = [f for f in (self.files.data or []) if getattr(f, "filename", "")]
+        if not (self.body.data or "").strip() and not chosen:
+            self.body.errors = [*self.body.errors, _l("Write your message.")]
+            return False
+        return ok

@@ -724,24 +724,57 @@ def followup_messages():
             if not hit("message", limit):
                 messages = intake.sender_messages(ip, sk, now_utc())
                 return refuse(render_template("report/followup.html", ip=ip, form=form, messages=messages,
-                                              status=intake.coarse_status(ip.status), limited=True), "message", limit)
+                                              status=intake.coarse_status(ip.status), limited=True,
+                                              **_followup_limits()), "message", limit)
+            checked = _followup_files(form)
+            if checked is None:
+                messages = intake.sender_messages(ip, sk, now_utc())
+                db.session.commit()
+                return render_template("report/followup.html", ip=ip, form=form, messages=messages,
+                                       status=intake.coarse_status(ip.status), **_followup_limits()), 400
             crip_key = db.session.get(CripKey, ip.crip_key_id)
             try:
                 intake.post_sender_message(db.session, ip=ip, crip_public_key=crip_key.public_key,
-                                           text=form.body.data, now=now_utc())
+                                           text=(form.body.data or "").strip(), now=now_utc(), files=checked)
                 db.session.commit()
             except (OperationalError, DBAPIError):
                 db.session.rollback()
                 messages = []
                 return render_template("report/followup.html", ip=ip, form=form, messages=messages,
-                                       status=intake.coarse_status(ip.status), failed=True), 503
+                                       status=intake.coarse_status(ip.status), failed=True,
+                                       **_followup_limits()), 503
             return redirect(url_for("report.followup_messages", envoye=1), code=303)
         status = 400
     messages = intake.sender_messages(ip, sk, now_utc())
     db.session.commit()
     return render_template("report/followup.html", ip=ip, form=form if status == 400 else F.MessageForm(formdata=None),
                            messages=messages, status=intake.coarse_status(ip.status),
-                           sent=bool(request.args.get("envoye"))), status
+                           sent=bool(request.args.get("envoye")), **_followup_limits()), status
+
+
+def _followup_limits() -> dict:
+    return {"max_files": current_app.config["ATTACHMENT_MAX_FILES"],
+            "max_size": file_size(current_app.config["ATTACHMENT_MAX_BYTES"])}
+
+
+def _followup_files(form):
+    """Each file chosen on the follow-up page, checked like the report's own (same limits, same
+    messages); None, with the reason on the form's file field, if one is refused (the text stays)."""
+    c = current_app.config
+    chosen = [f for f in (form.files.data or []) if getattr(f, "filename", "")]
+    if len(chosen) > c["ATTACHMENT_MAX_FILES"]:
+        form.files.errors = [ATTACHMENT_REASONS["too_many"]()]
+        return None
+    checked = []
+    for upload in chosen:
+        try:
+            checked.append(attachments.check_upload(
+                upload.filename, upload.stream, max_bytes=c["ATTACHMENT_MAX_BYTES"],
+                memory_bytes=c["ATTACHMENT_CHECK_MEMORY_MB"] * 1024 * 1024, seconds=c["ATTACHMENT_CHECK_SECONDS"]))
+        except attachments.AttachmentError as exc:
+            form.files.errors = [ATTACHMENT_REASONS.get(exc.reason, ATTACHMENT_REASONS["type"])()]
+            return None
+    return checked
 
 
 @bp.post("/suivi/fin")

@@ -1,9 +1,11 @@
 """The sender's follow-up channel: sign-in with reference + code, lock-out, messages both ways."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timezone
 
+import pikepdf
 import pytest
 
 from portal.domain import codes, intake, sealing
@@ -254,3 +256,117 @@ def test_messages_keep_line_breaks_without_blank_gaps(report_app, reporter, sent
     _post_crip_message(report_app, "Bonjour,\r\n\r\n\r\n\r\nPouvez-vous nous rappeler ?\nMerci.")
     page = _signin(reporter, sent.reference, sent.code)
     assert "<p>Bonjour,</p><p>Pouvez-vous nous rappeler ?<br>Merci.</p>" in page.body
+
+
+# Adding information and files after sending (the confirmation promises it) ----------------------
+
+def _pdf() -> bytes:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def _add(reporter, body, *files):
+    return reporter.post("/suivi/messages", {"body": body, "files": [(io.BytesIO(d), n) for n, d in files]},
+                         content_type="multipart/form-data")
+
+
+def _signed_in_agent(app):
+    import pyotp
+
+    from portal.domain import staff
+    from portal.extensions import db
+    from tests.crip.conftest import PASSWORD, sign_in
+    with app.app_context():
+        u = staff.create_user(db.session, email="agent@crip.test", name="Agent", role="agent", departement="31",
+                              password=PASSWORD, crip_private_key=app.config["TEST_CRIP_KEYS"]["31"])
+        secret = pyotp.random_base32()
+        u.totp_secret = staff.encrypt_totp_secret(app.config["SECRET_KEY"], secret)
+        u.totp_enrolled = True
+        db.session.commit()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return sign_in(client, "agent@crip.test", secret)
+
+
+def test_the_followup_page_offers_a_file_input(reporter, sent):
+    page = _signin(reporter, sent.reference, sent.code)
+    assert re.search(r'<form method="post" enctype="multipart/form-data"', page.body)
+    assert re.search(r'<input type="file" id="files" name="files" multiple', page.body)
+    assert re.search(r'<label for="files">Documents <span class="optional">\(optional\)</span></label>', page.body)
+    assert "You can attach up to 5 files of up to 10 MB each" in page.text
+
+
+def test_sender_adds_a_pdf_and_a_note_the_crip_reads_both(report_app, reporter, sent):
+    from portal.models import Attachment
+    pdf = _pdf()
+    _signin(reporter, sent.reference, sent.code)
+    note = "NOTE-APRÈS-ENVOI-5531 : voici le certificat du médecin."
+    response = _add(reporter, note, ("certificat.pdf", pdf))
+    assert response.status_code == 303 and "envoye=1" in response.headers["Location"]
+    page = Page.of(reporter.client.get(response.headers["Location"]))
+    assert "Your message has been sent." in page.text and note in page.text
+    assert re.search(r"<p>Attached files</p><ul><li dir=\"auto\">certificat\.pdf</li></ul>", page.body)
+
+    with db_session(report_app) as s:
+        msg = s.query(Message).one()
+        assert msg.direction == "to_crip" and msg.read_at is None
+        assert sealing.open_json(crip_key(report_app), msg.sealed_for_crip) == {"text": note, "files": ["certificat.pdf"]}
+        att = s.query(Attachment).one()
+        assert att.message_id == msg.id and att.mime == "application/pdf" and att.created_at is not None
+        meta, data = intake.open_attachment(crip_key(report_app), att.sealed)
+        assert meta["name"] == "certificat.pdf" and data.startswith(b"%PDF")
+        att_id = att.id
+    dump = dump_database(report_app.extensions["portal_engine"])
+    assert_nowhere(["NOTE-APRÈS-ENVOI-5531", "certificat"], *dump, "the database")
+
+    agent = _signed_in_agent(report_app)
+    queue = agent.get("/crip/?lang=en").get_data(as_text=True)
+    assert sent.reference in queue
+    case = agent.get(f"/crip/ip/{sent.reference}?lang=en")
+    assert case.status_code == 200
+    body = case.get_data(as_text=True)
+    assert "1 new message from the sender" in body and note in body
+    link = f"/crip/ip/{sent.reference}/piece/{att_id}"
+    found = re.search(re.escape(link) + r'" download>certificat\.pdf</a> \(application/pdf, [\d.]+ KB\) – From the sender, ',
+                      body)
+    assert found, body
+    download = agent.get(link)
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    assert pikepdf.open(io.BytesIO(download.data)).pages
+
+
+def test_a_refused_file_keeps_the_note_typed(report_app, reporter, sent):
+    _signin(reporter, sent.reference, sent.code)
+    note = "Une note que je ne veux pas retaper."
+    page = Page.of(_add(reporter, note, ("programme.pdf", b"MZ\x90\x00" + bytes(range(256)) * 4)))
+    assert page.status == 400
+    refusal = ("This type of file is not accepted. Send a PDF, a photo (JPEG, PNG, WebP), a Word or "
+               "OpenDocument text, or a text file.")
+    assert ("#files", refusal) in page.error_links
+    assert page.value("body") == note
+    assert "files-error" in page.ids
+    with db_session(report_app) as s:
+        assert s.query(Message).count() == 0
+
+
+def test_too_many_files_keep_the_note_typed(report_app, reporter, sent):
+    _signin(reporter, sent.reference, sent.code)
+    pdf = _pdf()
+    page = Page.of(_add(reporter, "Six pièces.", *[(f"p{i}.pdf", pdf) for i in range(6)]))
+    assert page.status == 400
+    assert ("#files", "You can attach at most 5 files.") in page.error_links
+    assert page.value("body") == "Six pièces."
+    with db_session(report_app) as s:
+        assert s.query(Message).count() == 0
+
+
+def test_files_without_a_note_are_enough(report_app, reporter, sent):
+    _signin(reporter, sent.reference, sent.code)
+    response = _add(reporter, "", ("note.txt", "Le nom de l'école : Jean-Jaurès.".encode()))
+    assert response.status_code == 303
+    with db_session(report_app) as s:
+        from portal.models import Attachment
+        assert s.query(Attachment).one().message_id == s.query(Message).one().id
