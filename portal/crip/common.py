@@ -8,6 +8,7 @@ from sqlalchemy import select
 from .. import i18n
 from ..domain import audit, codes
 from ..extensions import db
+from ..languages import NAMES as LANGUAGE_NAMES
 from ..models import InformationPreoccupante as IP
 from ..web import profiles
 from . import auth, bp, labels
@@ -45,7 +46,7 @@ def _crip_globals():
     user = auth.current_user()
     return {"status_label": _status_label, "transition_error": _transition_error, "staff_user": user,
             "staff_profile": profiles().get(user.departement) if user else None, "labels": labels,
-            "label": labels.label}
+            "label": labels.label, "languages_names": LANGUAGE_NAMES}
 
 
 def _transition_error(code):

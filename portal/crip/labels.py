@@ -31,8 +31,18 @@ OUTCOME = dict(STATUS, pending=_l("Not yet decided"))
 ROUTING = {"routed": _l("In this département"), "transfer": _l("To transfer to another département"),
            "unrouted": _l("To be routed")}
 SEX = {"f": _l("Girl"), "m": _l("Boy"), "x": _l("Not known or other")}
+# Why portal/domain/priority.py raised the urgency (stored comma-separated in urgency_reasons).
+URGENCY_REASONS = {"danger_now": _l("A child is in danger right now"), "sexual_young_child": _l("Sexual violence"),
+                   "under_2": _l("Under 2"), "sexual": _l("Sexual violence"), "physical": _l("Physical violence"),
+                   "unaccompanied": _l("Unaccompanied minor"), "young_sender": _l("written by a young person")}
 
 assert set(AGE) == set(AGE_BANDS) and set(CATEGORY) == set(CATEGORIES)
+
+
+def reasons(stored: str) -> str:
+    """The urgency reasons of an IP in words, in the order stored, each once."""
+    words = [label(URGENCY_REASONS, code) for code in (stored or "").split(",") if code]
+    return ", ".join(dict.fromkeys(words))
 
 
 def label(vocabulary: dict, code) -> str:
