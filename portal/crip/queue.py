@@ -3,7 +3,8 @@ folded; rows in words; unread messages from senders marked; keyset pages; search
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, ngettext
+from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from ..domain import codes, queue, routing, sealing, transfer, workflow
@@ -69,6 +70,11 @@ class _Once:
     def status_label(self, code) -> str:
         return self.label(labels.STATUS, code)
 
+    def ngettext(self, singular: str, plural: str, num: int) -> Markup:
+        """The template's `ngettext` for counts ("%(num)s days left"): numbers need no escaping, and the
+        result is markup as with Jinja's own `ngettext`."""
+        return self._get(("ngettext", singular, plural, num), lambda: Markup(ngettext(singular, plural, num)))
+
     def date(self, d, fmt="long") -> str:
         return self._get(("date", d, fmt), lambda: format_date(d, fmt) if d else "")
 
@@ -132,6 +138,7 @@ def index():
     folded = {k: v for k, v in f.items() if k != "view" and v}
     once = _Once()
     return render_template("crip/queue.html", label=once.label, status_label=once.status_label,
+                           ngettext=once.ngettext,
                            format_date=once.date, format_datetime=once.datetime, rows=rows, counts=counts, f=f, folded=folded,
                            next_cursor=next_cursor, new_ips=new_ips, new_messages=new_messages, since=since,
                            today=today, crip_profile=profile, territories=territories, unread=unread,
