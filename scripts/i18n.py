@@ -84,7 +84,18 @@ def check_pot_is_current() -> list[str]:
             now = {m.id for m in read_po(fh) if m.id}
     with POT.open("rb") as fh:
         committed = {m.id for m in read_po(fh) if m.id}
-    problems = [f"messages.pot lacks {(m if isinstance(m, str) else m[0])[:60]!r} (run: python scripts/i18n.py update)"
+    # A template the extractor cannot parse (an unknown tag) is skipped silently: every literal
+    # message a template passes to _() must have been extracted.
+    literal = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*[,)]""")
+    singulars = {m if isinstance(m, str) else m[0] for m in now}
+    problems = []
+    for path in sorted((ROOT / "portal" / "templates").rglob("*.html")):
+        for match in literal.finditer(path.read_text(encoding="utf-8")):
+            text = match.group(1) if match.group(1) is not None else match.group(2)
+            if text not in singulars:
+                problems.append(f"{path.relative_to(ROOT)}: {text[:60]!r} is not extracted "
+                                "(does babel.cfg name every Jinja extension the templates use?)")
+    problems += [f"messages.pot lacks {(m if isinstance(m, str) else m[0])[:60]!r} (run: python scripts/i18n.py update)"
                 for m in sorted(now - committed, key=str)]
     problems += [f"messages.pot has an unused message {(m if isinstance(m, str) else m[0])[:60]!r} (run update)"
                  for m in sorted(committed - now, key=str)]

@@ -75,21 +75,20 @@ def view_conditions(view: str, *, user_id: int, today: date) -> list:
 
 
 def desk_counts(session: Session, visible, *, user_id: int, today: date) -> dict:
-    """How many open IPs each common filter holds, in two queries (open IPs only: they stay few)."""
+    """How many open IPs each common filter holds, in one round trip (open IPs only: they stay few);
+    the IPs with unread sender messages are counted by an uncorrelated subquery of the same statement."""
     def n(c):
         return func.coalesce(func.sum(case((c, 1), else_=0)), 0)
+    unread = (select(func.count(func.distinct(Message.ip_id))).join(IP, IP.id == Message.ip_id)
+              .where(*visible, IP.status.in_(OPEN), Message.direction == "to_crip", Message.read_at.is_(None))
+              .correlate(None).scalar_subquery())
     row = session.execute(select(
         func.count(), n(IP.taken_by_id == user_id), n(IP.status == "new"), n(IP.evaluation_due < today),
         n(IP.urgency <= 2), n(IP.status == "more_info"), n(IP.routing_status == "transfer"),
-        n(IP.probably_automated.is_(True)),
+        n(IP.probably_automated.is_(True)), unread,
     ).where(*visible, IP.status.in_(OPEN))).one()
-    unread = session.scalar(select(func.count(func.distinct(Message.ip_id))).join(IP, IP.id == Message.ip_id)
-                            .where(*visible, IP.status.in_(OPEN), Message.direction == "to_crip",
-                                   Message.read_at.is_(None)))
-    keys = ("open", "mine", "new", "overdue", "urgent", "waiting", "transfer", "automated")
-    out = {k: int(v or 0) for k, v in zip(keys, row)}
-    out["unread"] = int(unread or 0)
-    return out
+    keys = ("open", "mine", "new", "overdue", "urgent", "waiting", "transfer", "automated", "unread")
+    return {k: int(v or 0) for k, v in zip(keys, row)}
 
 
 def unread_by_ip(session: Session, ip_ids) -> dict[int, int]:
