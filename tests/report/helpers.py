@@ -475,3 +475,22 @@ def assert_nowhere(secrets, text: str, blob: bytes, where: str):
         if isinstance(secret, str):
             assert secret not in text, f"{secret!r} in clear in {where}"
         assert raw not in blob, f"{secret!r} in clear in {where} (bytes)"
+
+
+def signed_in_agent(app):
+    """A test client signed in (password + TOTP) as a CRIP agent of département 31, reading English."""
+    import pyotp
+
+    from portal.domain import staff
+    from portal.extensions import db
+    from tests.crip.conftest import PASSWORD, sign_in
+    with app.app_context():
+        u = staff.create_user(db.session, email="agent@crip.test", name="Agent", role="agent", departement="31",
+                              password=PASSWORD, crip_private_key=app.config["TEST_CRIP_KEYS"]["31"])
+        secret = pyotp.random_base32()
+        u.totp_secret = staff.encrypt_totp_secret(app.config["SECRET_KEY"], secret)
+        u.totp_enrolled = True
+        db.session.commit()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return sign_in(client, "agent@crip.test", secret)

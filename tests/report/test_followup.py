@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from portal.models import CripKey, FollowUp, Message
 
-from .helpers import PUBLIC_SENDER, Page, Reporter, assert_nowhere, crip_key, db_session, dump_database, only_ip
+from .helpers import PUBLIC_SENDER, Page, Reporter, assert_nowhere, crip_key, db_session, dump_database, only_ip, signed_in_agent
 
 NO_MATCH = ("This reference and code do not match a report, or too many attempts were made. "
             "Check them and try again later.")
@@ -273,23 +273,6 @@ def _add(reporter, body, *files):
                          content_type="multipart/form-data")
 
 
-def _signed_in_agent(app):
-    import pyotp
-
-    from portal.domain import staff
-    from portal.extensions import db
-    from tests.crip.conftest import PASSWORD, sign_in
-    with app.app_context():
-        u = staff.create_user(db.session, email="agent@crip.test", name="Agent", role="agent", departement="31",
-                              password=PASSWORD, crip_private_key=app.config["TEST_CRIP_KEYS"]["31"])
-        secret = pyotp.random_base32()
-        u.totp_secret = staff.encrypt_totp_secret(app.config["SECRET_KEY"], secret)
-        u.totp_enrolled = True
-        db.session.commit()
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return sign_in(client, "agent@crip.test", secret)
-
 
 def test_the_followup_page_offers_a_file_input(reporter, sent):
     page = _signin(reporter, sent.reference, sent.code)
@@ -322,7 +305,7 @@ def test_sender_adds_a_pdf_and_a_note_the_crip_reads_both(report_app, reporter, 
     dump = dump_database(report_app.extensions["portal_engine"])
     assert_nowhere(["NOTE-APRÈS-ENVOI-5531", "certificat"], *dump, "the database")
 
-    agent = _signed_in_agent(report_app)
+    agent = signed_in_agent(report_app)
     queue = agent.get("/crip/?lang=en").get_data(as_text=True)
     assert sent.reference in queue
     case = agent.get(f"/crip/ip/{sent.reference}?lang=en")

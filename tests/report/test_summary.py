@@ -6,12 +6,11 @@ import html
 import io
 import re
 
-import pyotp
 import pytest
 
 from portal.domain import questionnaire as Q
 
-from .helpers import ADULTS, CHILD, CONCERN, PRO, db_session
+from .helpers import ADULTS, CHILD, CONCERN, PRO, db_session, signed_in_agent
 
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 SECOND_CHILD = {"first_name": "Tom", "birth_date": "2020-05-06", "sex": "m", "postcode": "31000",
@@ -96,21 +95,6 @@ def test_check_page_reads_every_answer_in_words(reporter, source):
     assert "Elle arrive seule.<br>" not in check.body and "<p>Elle arrive seule.</p><p>Elle a faim.</p>" in check.body
 
 
-def _signed_in_agent(app):
-    from portal.domain import staff
-    from portal.extensions import db
-    from tests.crip.conftest import PASSWORD, sign_in
-    with app.app_context():
-        u = staff.create_user(db.session, email="agent@crip.test", name="Agent", role="agent", departement="31",
-                              password=PASSWORD, crip_private_key=app.config["TEST_CRIP_KEYS"]["31"])
-        secret = pyotp.random_base32()
-        u.totp_secret = staff.encrypt_totp_secret(app.config["SECRET_KEY"], secret)
-        u.totp_enrolled = True
-        db.session.commit()
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return sign_in(client, "agent@crip.test", secret)
-
 
 @pytest.mark.parametrize("source", ["public", "professional"])
 def test_case_page_reads_every_answer_in_words(report_app, reporter, source):
@@ -119,7 +103,7 @@ def test_case_page_reads_every_answer_in_words(report_app, reporter, source):
     with db_session(report_app) as s:
         from .helpers import only_ip
         reference = only_ip(s).reference
-    agent = _signed_in_agent(report_app)
+    agent = signed_in_agent(report_app)
     page = agent.get(f"/crip/ip/{reference}?lang=en")
     assert page.status_code == 200
     body = page.get_data(as_text=True)

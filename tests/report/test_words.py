@@ -12,8 +12,8 @@ import pytest
 from portal.domain import questionnaire as Q
 from portal.languages import CODES as LANGUAGE_CODES
 
-from .helpers import CHILD, Reporter, db_session, only_ip
-from .test_summary import ADULTS_FULL, CONCERN_FULL, PRO_FULL, SECOND_CHILD, _signed_in_agent
+from .helpers import CHILD, Reporter, db_session, only_ip, signed_in_agent
+from .test_summary import ADULTS_FULL, CONCERN_FULL, PRO_FULL, SECOND_CHILD
 
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 SOURCES = [s for s in ("public", "professional", "young", "elected") if s in Q.SOURCES.codes]
@@ -90,7 +90,7 @@ def test_every_page_of_a_report_reads_in_words(report_app, source, lang):
 
     with db_session(report_app) as s:
         reference = only_ip(s).reference
-    agent = _signed_in_agent(report_app)
+    agent = signed_in_agent(report_app)
     queue = agent.get(f"/crip/?lang={lang}")
     assert queue.status_code == 200 and reference in queue.get_data(as_text=True)
     assert_words(visible(queue.get_data(as_text=True)), lang, "CRIP queue")
