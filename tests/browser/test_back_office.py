@@ -18,6 +18,9 @@ SECRETS = {name: pyotp.random_base32() for name in ACCOUNTS}
 REPLY = "Depuis la rentrée, presque tous les soirs."
 
 
+_APPS = {}
+
+
 @pytest.fixture(scope="module")
 def office(tmp_path_factory, chromium_path):
     server = _serve(tmp_path_factory, "liveoffice", PORTAL_DEPARTEMENTS=["31"])
@@ -47,11 +50,25 @@ def office(tmp_path_factory, chromium_path):
         intake.post_sender_message(db.session, ip=first_ip, crip_public_key=keys.active_key(db.session, "31").public_key,
                                    text=REPLY, now=datetime.now(timezone.utc))
         db.session.commit()
+    _APPS[server.url] = app
     yield server.url, [r.reference for r in refs]
     server.stop()
 
 
+def _forget_last_code(base, name):
+    """A TOTP code works once per account: several sign-ins of one account within 30 s would reuse it."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import StaffUser
+    with _APPS[base].app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == f"{name}@crip.test"))
+        user.totp_last_step = None
+        db.session.commit()
+
+
 def _sign_in(page, base, name):
+    _forget_last_code(base, name)
     page.goto(f"{base}/crip/connexion")
     page.locator("#email").fill(f"{name}@crip.test")
     page.locator("#password").fill(PASSWORD)
