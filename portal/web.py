@@ -337,7 +337,7 @@ def init_app(app):
                 cell=profile.ip_cell if profile else "")
             light_pages[key] = body
         limit = getattr(getattr(exc, "limit", None), "limit", None)
-        retry = limit.get_expiry() if limit is not None else 60
+        retry = limit.get_expiry() if limit is not None else (getattr(exc, "retry_after", None) or 60)
         return body, 429, {"Retry-After": str(retry)}
 
     @app.errorhandler(HTTPException)
