@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from flask import abort, current_app, g, render_template, request, url_for
 from flask_babel import format_decimal, get_locale, gettext as _
+from jinja2 import pass_context
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter
 
@@ -259,6 +260,26 @@ def field_attrs(field, attrs: dict) -> dict:
     return out
 
 
+def _form_with_errors(value) -> bool:
+    from wtforms import Form
+    return isinstance(value, Form) and (bool(value.form_errors) or any(field.errors for field in value))
+
+
+@pass_context
+def page_has_errors(context) -> bool:
+    """Whether a page comes back with something to correct: both layouts then start its <title>
+    with "Error: ". The view's own `has_errors` when it gives one (the IP form's steps); otherwise
+    a message about what went wrong (`error`), a refusal (`limited`, `failed`) or any form of the
+    page (alone, or in a tuple or list) holding errors."""
+    values = context.get_all()
+    if "has_errors" in values:
+        return bool(values["has_errors"])
+    if values.get("error") or values.get("limited") or values.get("failed"):
+        return True
+    return any(_form_with_errors(v) or (isinstance(v, (tuple, list)) and any(_form_with_errors(x) for x in v))
+               for v in values.values())
+
+
 def list_messages(field) -> list[str]:
     """The messages of a FieldList itself (its entries' errors are lists or dicts)."""
     return [str(e) for e in field.errors if not isinstance(e, (list, dict, tuple))]
@@ -285,6 +306,7 @@ def init_app(app):
     _install_gettext(app)
     app.jinja_env.globals["_attrs"] = field_attrs
     app.jinja_env.globals["list_messages"] = list_messages
+    app.jinja_env.globals["page_has_errors"] = page_has_errors
     app.url_map.converters["id"] = IdConverter
     app.after_request(_security_headers)
     app.after_request(_relative_location)
@@ -314,7 +336,7 @@ def init_app(app):
                 cell=profile.ip_cell if profile else "")
             light_pages[key] = body
         limit = getattr(getattr(exc, "limit", None), "limit", None)
-        retry = limit.get_expiry() if limit is not None else 60
+        retry = limit.get_expiry() if limit is not None else (getattr(exc, "retry_after", None) or 60)
         return body, 429, {"Retry-After": str(retry)}
 
     @app.errorhandler(HTTPException)

@@ -88,6 +88,14 @@ def _same_child(ip, children, key):
     return same, hints
 
 
+def _duty_field(ip, name):
+    """The field of a refused duty form (`?champ=`, crip/duties.py) for the error summary to link to,
+    when the case page shows it (as crip/_legal_duties.html decides); None otherwise."""
+    shown = {"feedback-on": ip.feedback_due is not None and ip.feedback_given_on is None,
+             "parents-on": workflow.parents_notice_missing(ip), "transfer-destination": True}
+    return name if shown.get(name) else None
+
+
 def _render_case(user, ip, *, failed=None, message_form=None, status=200):
     key = _key_or_403()
     try:
@@ -145,7 +153,8 @@ def _render_case(user, ip, *, failed=None, message_form=None, status=200):
         message_form=message_form or CF.StaffMessageForm(formdata=None), last_to_sender=last_to_sender,
         same_child=[o for o in same if o.id not in linked_ids], family_hints=hints, territories=territories,
         failed_form=failed[1] if failed else None, today=paris_date(now), open_statuses=workflow.OPEN,
-        error=transition_error(request.args["erreur"]) if request.args.get("erreur") else None), status
+        error=transition_error(request.args["erreur"]) if request.args.get("erreur") else None,
+        error_anchor=_duty_field(ip, request.args.get("champ")) or "duties"), status
 
 
 @bp.get("/ip/<reference>")
@@ -189,6 +198,8 @@ def transition(reference):
             getattr(form, field).errors = [transition_error(exc.code)]
         else:
             form.form_errors.append(transition_error(exc.code))
+            # the summary links to this change's own form when the page still offers it
+            form.error_anchor = f"action-{target}" if target in workflow.allowed_targets(ip.status, user.role) else "main"
         return _render_case(user, ip, failed=(target, form), status=400)
     if ip.taken_by_id is None:
         ip.taken_by_id = user.id          # "mine" in the queue from now on

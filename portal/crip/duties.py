@@ -59,12 +59,12 @@ def _record(reference, action, fn, prefix):
     user, ip = _load_case(reference)
     form = CF.DutyDateForm(prefix=prefix)
     if not form.validate():
-        return redirect(url_for("crip.case", reference=ip.reference, erreur="date"))
+        return redirect(url_for("crip.case", reference=ip.reference, erreur="date", champ=form.on.id))
     try:
         fn(ip, form.on.data, paris_date(now_utc()))
     except workflow.TransitionError as exc:
         db.session.rollback()
-        return redirect(url_for("crip.case", reference=ip.reference, erreur=exc.code))
+        return redirect(url_for("crip.case", reference=ip.reference, erreur=exc.code, champ=form.on.id))
     _audit(action, target=ip.reference, detail=form.on.data.isoformat())
     db.session.commit()
     flash(_("Recorded on %(ref)s: done on %(date)s.", ref=ip.reference, date=format_date(form.on.data, "short")),
@@ -92,14 +92,14 @@ def transfer(reference):
     form = CF.TransferForm(prefix="transfer")
     form.destination.choices = _transfer_choices(ip)
     if not form.validate():
-        return redirect(url_for("crip.case", reference=ip.reference, erreur="not_served"))
+        return redirect(url_for("crip.case", reference=ip.reference, erreur="not_served", champ=form.destination.id))
     try:
         transfers.transfer(db.session, ip, source_private_key=key, destination=form.destination.data,
                            served=profiles(), actor_id=user.id, now=now_utc(),
                            audit_key=current_app.config["AUDIT_KEY"])
     except transfers.TransferError as exc:
         db.session.rollback()
-        return redirect(url_for("crip.case", reference=ip.reference, erreur=exc.code))
+        return redirect(url_for("crip.case", reference=ip.reference, erreur=exc.code, champ=form.destination.id))
     db.session.commit()
     return redirect(url_for("crip.transferred", reference=ip.reference), code=303)
 

@@ -2,6 +2,7 @@
 feedback filter of the queue, and the transfer of an IP to another CRIP read back by its agent."""
 from __future__ import annotations
 
+import html
 from datetime import datetime, timedelta, timezone
 
 import pyotp
@@ -170,7 +171,8 @@ def test_an_ip_recorded_by_phone_about_a_child_of_another_crip_goes_there(two_cr
         "sender-contact_language": "fr"})
     page = r.data.decode()
     assert r.status_code == 200, page[:2000]
-    assert "the IP was queued for the CRIP of Isère, sealed to its key" in page
+    assert ("The child lives in Isère: the IP was queued for that département's CRIP (CRIP de l'Isère), sealed to its key"
+            in html.unescape(page))
     with two_crips.app_context():
         ip = db.session.scalar(select(IP))
         assert (ip.received_by, ip.received_via, ip.source_type, ip.channel) == ("38", "31", "elected", "phone")

@@ -174,7 +174,10 @@ def test_escape_hint_is_hidden_until_javascript_shows_it(apps):
 def test_safety_page_says_what_works_without_javascript(apps):
     body = html.unescape(apps["31"].test_client().get("/naviguer-en-securite?lang=en").get_data(as_text=True))
     assert "This works when JavaScript is turned on in your browser." in body
-    assert "Without JavaScript, the Back button can still bring you back to this site." in body
+    # Only the page being read leaves the history (location.replace); the pages opened before it stay.
+    assert ("When JavaScript is turned on, the button also takes the page you were reading out of your browser's history: "
+            "the Back button does not bring you back to it. The Back button can still bring you back to the pages of this "
+            "site that you opened before it, and, without JavaScript, to the page you left too.") in body
 
 
 def test_site_script_binds_escape_only_where_the_quick_exit_is():

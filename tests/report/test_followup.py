@@ -29,7 +29,7 @@ def _signin(reporter, reference, code, expect=303) -> Page:
 
 
 def _problem(page: Page) -> str:
-    found = re.search(r'<div class="error-summary"[^>]*><h2>[^<]*</h2><p>([^<]*)</p>', page.text)
+    found = re.search(r'<div class="error-summary".*?<li><a href="#[^"]+">([^<]*)</a>', page.text, re.S)
     assert found, page.describe()
     return found.group(1)
 
@@ -89,6 +89,19 @@ def test_empty_signin_form(reporter):
     assert page.status == 400
     assert {href for href, _t in page.error_links} == {"#reference", "#code"}
     assert {"reference", "code"} <= page.ids
+
+
+def _title(page: Page) -> str:
+    return " ".join(re.search(r"<title>(.*?)</title>", page.text, re.S).group(1).split())
+
+
+def test_refused_signin_says_error_in_the_title_and_links_to_the_reference(reporter, sent):
+    assert _title(Page.of(reporter.get("/suivi"))).startswith("Follow up a report – ")
+    for data in ({}, {"reference": sent.reference, "code": _wrong(sent.code)}):
+        page = Page.of(reporter.post("/suivi", data))
+        assert page.status == 400 and _title(page).startswith("Error: Follow up a report – "), data
+        assert page.text.count('class="error-summary"') == 1
+    assert page.error_links == [("#reference", NO_MATCH)]
 
 
 @pytest.mark.settings(FOLLOWUP_LOCK_AFTER=3, FOLLOWUP_LOCK_SECONDS=600, SIGNIN_DELAY_BASE_MS=1,

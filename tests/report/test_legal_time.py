@@ -43,7 +43,7 @@ def test_haute_garonne_site_child_in_grenoble_goes_to_iseres_crip(app):
     from portal.domain import sealing
     conf = _send_about(app, {"postcode": "38000", "commune": "38185"})
     isere = app.config["PROFILES"]["38"]
-    assert (f"The child lives in {isere.name}: your report has been passed to the CRIP of {isere.name} "
+    assert (f"The child lives in {isere.name}: your report has been passed to that département's CRIP "
             f"({isere.ip_cell}), which will read it.") in conf.page.text
     assert f"{isere.ip_cell} analyses your report" in conf.page.text
     with db_session(app) as s:
@@ -51,6 +51,22 @@ def test_haute_garonne_site_child_in_grenoble_goes_to_iseres_crip(app):
         assert (ip.received_by, ip.received_via, ip.routing_status) == ("38", "31", "routed")
         child = sealing.open_json(app.config["TEST_CRIP_KEYS"]["38"], ip.children[0].sealed)
         assert child["first_name"] == "Léa"
+
+
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31", "38"])
+def test_the_other_crips_departement_enters_the_sentence_as_a_phrase_of_the_reader_language(app):
+    """The département's name enters "The child lives …" through the profile's whole phrase for the
+    language (French "en Isère" only in French), as the headings do."""
+    import dataclasses
+
+    from .helpers import CHILD, Reporter
+    isere = app.config["PROFILES"]["38"]
+    app.config["PROFILES"]["38"] = dataclasses.replace(isere, in_names={**isere.in_names, "en": "in the Isère"})
+    conf = Reporter(app).report("public", children=[dict(CHILD, postcode="38000", commune="38185")])
+    assert "The child lives in the Isère: your report has been passed to that département's CRIP" in conf.page.text
+    for lang in ("ar", "uk"):
+        conf = Reporter(app, language=lang).report("public", children=[dict(CHILD, postcode="38000", commune="38185")])
+        assert isere.in_name not in conf.page.text, lang
 
 
 @pytest.mark.settings(PORTAL_DEPARTEMENTS=["31", "38"])
