@@ -173,6 +173,7 @@ def test_empty_reply_is_refused(reporter, sent):
     page = Page.of(reporter.post("/suivi/messages", {"body": ""}))
     assert page.status == 400
     assert ("#body", "Write your message.") in page.error_links and "body" in page.ids
+    assert _title(page).startswith(f"Error: Your report {conf.reference} – ")
 
 
 def test_signout_ends_the_followup_session(reporter, sent):
