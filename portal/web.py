@@ -65,9 +65,8 @@ MAX_ID = 2**31 - 1
 
 
 def now_utc():
-    """The clock, replaceable in tests (app.config['CLOCK'])."""
-    clock = current_app.config.get("CLOCK")
-    return clock() if clock else datetime.now(timezone.utc)
+    """The time every view reads (aware, UTC)."""
+    return datetime.now(timezone.utc)
 
 
 def _relative_location(response):

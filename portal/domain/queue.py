@@ -33,15 +33,24 @@ def parse_cursor(text: str):
     return urgency, at, ip_id
 
 
+# What a queue row shows (never the sealed answers), and `unread`: the sender's unread messages.
+ROW_COLUMNS = (IP.id, IP.reference, IP.urgency, IP.received_at, IP.status, IP.source_type, IP.channel,
+               IP.probably_automated, IP.routing_status, IP.departement, IP.territory, IP.assigned_team,
+               IP.youngest_age_band, IP.evaluation_due)
+
+
 def page(session: Session, conditions, after=None, size: int = PAGE_SIZE):
     """One page of IPs matching `conditions`, after the (urgency, received_at, id) cursor.
-    Returns (rows, has_more). Served by the ix_ips_queue index."""
-    q = select(IP).where(*conditions)
+    Returns (rows, has_more): rows of ROW_COLUMNS and `unread`, in one round trip (the unread count
+    is a correlated subquery served by the index on messages.ip_id). Served by the ix_ips_queue index."""
+    unread = (select(func.count()).where(Message.ip_id == IP.id, Message.direction == "to_crip",
+                                         Message.read_at.is_(None)).correlate(IP).scalar_subquery())
+    q = select(*ROW_COLUMNS, unread.label("unread")).where(*conditions)
     if after is not None:
         # A row-value comparison: the database jumps straight into ix_ips_queue at the cursor.
         q = q.where(tuple_(IP.urgency, IP.received_at, IP.id) > tuple_(*after))
     q = q.order_by(IP.urgency, IP.received_at, IP.id).limit(size + 1)
-    rows = list(session.scalars(q))
+    rows = session.execute(q).all()
     return rows[:size], len(rows) > size
 
 
@@ -74,37 +83,38 @@ def view_conditions(view: str, *, user_id: int, today: date) -> list:
     return cond
 
 
-def desk_counts(session: Session, visible, *, user_id: int, today: date) -> dict:
+def desk_counts(session: Session, visible, *, user_id: int, today: date, since: datetime | None = None) -> dict:
     """How many open IPs each common filter holds, in one round trip (open IPs only: they stay few);
-    the IPs with unread sender messages are counted by an uncorrelated subquery of the same statement."""
+    the IPs with unread sender messages are counted by an uncorrelated subquery of the same statement.
+    With `since`, the same statement also counts what arrived since then (see new_since): keys
+    "new_ips" and "new_messages"."""
     def n(c):
         return func.coalesce(func.sum(case((c, 1), else_=0)), 0)
     unread = (select(func.count(func.distinct(Message.ip_id))).join(IP, IP.id == Message.ip_id)
               .where(*visible, IP.status.in_(OPEN), Message.direction == "to_crip", Message.read_at.is_(None))
               .correlate(None).scalar_subquery())
-    row = session.execute(select(
-        func.count(), n(IP.taken_by_id == user_id), n(IP.status == "new"), n(IP.evaluation_due < today),
-        n(IP.urgency <= 2), n(IP.status == "more_info"), n(IP.routing_status == "transfer"),
-        n(IP.probably_automated.is_(True)), unread,
-    ).where(*visible, IP.status.in_(OPEN))).one()
-    keys = ("open", "mine", "new", "overdue", "urgent", "waiting", "transfer", "automated", "unread")
+    columns = [func.count(), n(IP.taken_by_id == user_id), n(IP.status == "new"), n(IP.evaluation_due < today),
+               n(IP.urgency <= 2), n(IP.status == "more_info"), n(IP.routing_status == "transfer"),
+               n(IP.probably_automated.is_(True)), unread]
+    keys = ["open", "mine", "new", "overdue", "urgent", "waiting", "transfer", "automated", "unread"]
+    if since is not None:
+        columns += [q.correlate(None).scalar_subquery() for q in _new_since(visible, since)]
+        keys += ["new_ips", "new_messages"]
+    row = session.execute(select(*columns).where(*visible, IP.status.in_(OPEN))).one()
     return {k: int(v or 0) for k, v in zip(keys, row)}
 
 
-def unread_by_ip(session: Session, ip_ids) -> dict[int, int]:
-    if not ip_ids:
-        return {}
-    q = (select(Message.ip_id, func.count()).where(Message.ip_id.in_(ip_ids), Message.direction == "to_crip",
-                                                   Message.read_at.is_(None)).group_by(Message.ip_id))
-    return dict(session.execute(q).all())
+def _new_since(visible, since: datetime):
+    ips = select(func.count()).select_from(IP).where(*visible, IP.received_at > since)
+    msgs = (select(func.count()).select_from(Message).join(IP, IP.id == Message.ip_id)
+            .where(*visible, Message.direction == "to_crip", Message.created_at > since))
+    return ips, msgs
 
 
 def new_since(session: Session, visible, since: datetime) -> tuple[int, int]:
     """IPs received and sender messages arrived since `since`."""
-    ips = session.scalar(select(func.count()).select_from(IP).where(*visible, IP.received_at > since))
-    msgs = session.scalar(select(func.count()).select_from(Message).join(IP, IP.id == Message.ip_id)
-                          .where(*visible, Message.direction == "to_crip", Message.created_at > since))
-    return int(ips or 0), int(msgs or 0)
+    ips, msgs = _new_since(visible, since)
+    return int(session.scalar(ips) or 0), int(session.scalar(msgs) or 0)
 
 
 FEEDBACK_FILTERS = ("due", "overdue", "given")

@@ -15,7 +15,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, delete, or_
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import StaffSession, StaffUser
@@ -52,11 +52,12 @@ def find(session: Session, session_id: bytes, *, now: datetime, idle_seconds: in
          pending_seconds: int) -> StaffSession | None:
     """The live session for this id, or None. A session idle too long, or whose account was
     deactivated or signed out everywhere, is deleted on the spot."""
-    row = session.get(StaffSession, row_id(session_id))
-    if row is None:
+    found = session.execute(select(StaffSession, StaffUser).outerjoin(StaffUser, StaffUser.id == StaffSession.user_id)
+                            .where(StaffSession.id == row_id(session_id))).first()
+    if found is None:
         return None
+    row, user = found              # one round trip; the account stays in the session for current_user()
     limit = idle_seconds if row.stage == "full" else pending_seconds
-    user = session.get(StaffUser, row.user_id)
     if (_aware(row.seen_at) + timedelta(seconds=limit) < now or user is None or not user.active
             or user.session_epoch != row.epoch):
         session.delete(row)

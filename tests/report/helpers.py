@@ -7,44 +7,13 @@ from __future__ import annotations
 import html
 import io
 import re
-import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 
-from sqlalchemy import MetaData, func, select, text
+from sqlalchemy import MetaData, func, select
 
-TESTS = Path(__file__).resolve().parents[1]
-
-
-def root_conftest():
-    """tests/conftest.py as a module (kept for the tests that call it; prefer `from tests.conftest import make_app`)."""
-    import tests.conftest
-    return tests.conftest
-
-
-def make_app(tmp_path, template: Path | None = None, **extra):
-    """An app serving the Haute-Garonne only (URLs /signaler/...), unless told otherwise.
-
-    `template`: an SQLite file already migrated (see migrated_template), copied in place of
-    running every migration again (ten times faster); the CRIP keys are still made anew."""
-    extra.setdefault("PORTAL_DEPARTEMENTS", ["31"])
-    if template is not None and "DATABASE_URL" not in extra:
-        tmp_path.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(template, tmp_path / "test.db")
-    return root_conftest().make_app(tmp_path, **extra)
-
-
-def migrated_template(folder: Path) -> Path:
-    """An SQLite database migrated to the latest revision, without any key."""
-    app = root_conftest().make_app(folder, PORTAL_DEPARTEMENTS=["31"])
-    engine = app.extensions["portal_engine"]
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM crip_keys"))
-    engine.dispose()            # the last connection checkpoints the WAL into the file
-    return folder / "test.db"
 
 
 # --- HTML ------------------------------------------------------------------------------------
