@@ -17,7 +17,7 @@ from ..models import InformationPreoccupante as IP, IpCategory, IpChild
 from ..web import now_utc, profiles
 from . import auth, bp, labels
 from .auth import require
-from .common import _audit, _visible
+from .common import _audit, _scope, _visible
 
 FILTERS = ("view", "status", "territory", "urgency", "category", "source", "language", "age", "automated",
            "channel", "feedback")
@@ -197,7 +197,7 @@ def index():
         abort(404)   # a malformed or out-of-range cursor names no page
     rows, more = queue.page(db.session, cond, after)
     since = user.last_queue_view_at
-    counts = queue.desk_counts(db.session, _visible(user), user_id=user.id, today=today, since=since)
+    counts = queue.desk_counts(db.session, _scope(user), user_id=user.id, today=today, since=since)
     communes = _communes(rows)
     if not after:
         user.last_queue_view_at = now_utc()
@@ -216,4 +216,5 @@ def index():
                            new_ips=counts.get("new_ips"), new_messages=counts.get("new_messages"), since=since,
                            crip_profile=profile, territories=territories, categories=CATEGORIES,
                            age_bands=AGE_BANDS, search=search, not_found=bool(search),
-                           view_hrefs={v: f"{index_href}?view={v}" for v in queue.VIEWS})
+                           view_hrefs={v: f"{index_href}?view={v}" for v in queue.VIEWS},
+                           has_errors=False)     # a page without a form to correct (see web.page_has_errors)
