@@ -2,13 +2,14 @@
 folded; rows in words; unread messages from senders marked; keyset pages; search by reference."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, gettext, ngettext
 from markupsafe import Markup
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from ..domain import codes, desk_digest, queue, sealing, transfer, workflow
 from ..domain.priority import AGE_BANDS, CATEGORIES, paris_date
@@ -151,18 +152,22 @@ def _rows(rows, *, communes, territories, today, once: _Once) -> list[Row]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _first_children():
+    return (select(IpChild.id, IpChild.ip_id, IpChild.sealed, IpChild.desk_digest)
+            .where(IpChild.ip_id.in_(bindparam("ips", expanding=True)), IpChild.position == 0)
+            .order_by(IpChild.id))      # rows written in one order by every view: no lock-order deadlock
+
+
 def _communes(rows) -> dict[int, str]:
     """The commune of each row's first child, from its desk digest (domain.desk_digest); a row without
     a valid digest has its sealed answers opened (the key is in the session) and its digest made."""
     key = auth.crip_key()
     if key is None or not rows:
         return {}
-    dkey = desk_digest.derive_key(key)
+    dkey = desk_digest.box(desk_digest.derive_key(key))
     out, made = {}, []
-    q = (select(IpChild.id, IpChild.ip_id, IpChild.sealed, IpChild.desk_digest)
-         .where(IpChild.ip_id.in_([r.id for r in rows]), IpChild.position == 0)
-         .order_by(IpChild.id))      # rows written in one order by every view: no lock-order deadlock
-    for child_id, ip_id, sealed, digest in db.session.execute(q):
+    for child_id, ip_id, sealed, digest in db.session.execute(_first_children(), {"ips": [r.id for r in rows]}):
         name = desk_digest.read(dkey, digest, ip_id=ip_id, sealed=sealed)
         if name is None:
             try:

@@ -41,13 +41,17 @@ ROW_COLUMNS = (IP.id, IP.reference, IP.urgency, IP.received_at, IP.status, IP.so
                IP.youngest_age_band, IP.evaluation_due)
 
 
+@lru_cache(maxsize=1)
+def _unread_column():
+    return (select(func.count()).where(Message.ip_id == IP.id, Message.direction == "to_crip",
+                                       Message.read_at.is_(None)).correlate(IP).scalar_subquery().label("unread"))
+
+
 def page(session: Session, conditions, after=None, size: int = PAGE_SIZE):
     """One page of IPs matching `conditions`, after the (urgency, received_at, id) cursor.
     Returns (rows, has_more): rows of ROW_COLUMNS and `unread`, in one round trip (the unread count
     is a correlated subquery served by the index on messages.ip_id). Served by the ix_ips_queue index."""
-    unread = (select(func.count()).where(Message.ip_id == IP.id, Message.direction == "to_crip",
-                                         Message.read_at.is_(None)).correlate(IP).scalar_subquery())
-    q = select(*ROW_COLUMNS, unread.label("unread")).where(*conditions)
+    q = select(*ROW_COLUMNS, _unread_column()).where(*conditions)
     if after is not None:
         # A row-value comparison: the database jumps straight into ix_ips_queue at the cursor.
         q = q.where(tuple_(IP.urgency, IP.received_at, IP.id) > tuple_(*after))
