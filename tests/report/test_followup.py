@@ -104,9 +104,9 @@ def test_refused_signin_says_error_in_the_title_and_links_to_the_reference(repor
     assert page.error_links == [("#reference", NO_MATCH)]
 
 
-def test_wrong_codes_slow_a_reference_down_but_never_lock_its_sender(make_report_app):
-    app = make_report_app(FOLLOWUP_LOCK_AFTER=3, FOLLOWUP_LOCK_SECONDS=600, SIGNIN_DELAY_BASE_MS=1,
-                          SIGNIN_DELAY_MAX_MS=5, RATELIMIT_FOLLOWUP_CHECK="1000 per minute")
+@pytest.mark.settings(FOLLOWUP_LOCK_AFTER=3, FOLLOWUP_LOCK_SECONDS=600, SIGNIN_DELAY_BASE_MS=1,
+                      SIGNIN_DELAY_MAX_MS=5, RATELIMIT_FOLLOWUP_CHECK="1000 per minute")
+def test_wrong_codes_slow_a_reference_down_but_never_lock_its_sender(app):
     reporter = Reporter(app)
     conf = reporter.report()
     for _ in range(20):
@@ -127,8 +127,8 @@ def test_wrong_codes_slow_a_reference_down_but_never_lock_its_sender(make_report
         assert s.query(FollowUp).one().failed_attempts == 0
 
 
-def test_right_code_resets_the_failure_count(make_report_app):
-    app = make_report_app(FOLLOWUP_LOCK_AFTER=3)
+@pytest.mark.settings(FOLLOWUP_LOCK_AFTER=3)
+def test_right_code_resets_the_failure_count(app):
     reporter = Reporter(app)
     conf = reporter.report()
     for _ in range(2):
@@ -173,6 +173,7 @@ def test_empty_reply_is_refused(reporter, sent):
     page = Page.of(reporter.post("/suivi/messages", {"body": ""}))
     assert page.status == 400
     assert ("#body", "Write your message.") in page.error_links and "body" in page.ids
+    assert _title(page).startswith(f"Error: Your report {conf.reference} – ")
 
 
 def test_signout_ends_the_followup_session(reporter, sent):
@@ -210,8 +211,8 @@ def test_reply_kept_on_screen_when_the_database_fails(report_app, reporter, sent
         assert s.query(Message).count() == 0
 
 
-def test_signin_rate_limit(make_report_app):
-    app = make_report_app(RATELIMIT_FOLLOWUP_CHECK="2 per 10 minutes")
+@pytest.mark.settings(RATELIMIT_FOLLOWUP_CHECK="2 per 10 minutes")
+def test_signin_rate_limit(app):
     reporter = Reporter(app)
     conf = reporter.report()
     for _ in range(2):
