@@ -25,33 +25,60 @@ FILTERS = ("view", "status", "territory", "urgency", "category", "source", "lang
 
 
 def _filters(args, user, today):
-    cond = _visible(user)
+    """The page's filters: (shape, params, conditions_of, f) for queue.page_by_shape, and `f`, what was
+    asked (for the form). Every value taken from the request is a bound parameter named in `params`."""
     f = {k: args.get(k, "").strip() for k in FILTERS}
     if f["view"] not in queue.VIEWS:
         f["view"] = "open"
-    cond += queue.view_conditions(f["view"], user_id=user.id, today=today)
+    scope = _scope(user)
+    values = {}
     if f["status"] in workflow.STATUSES:
-        cond.append(IP.status == f["status"])
+        values["f_status"] = f["status"]
     if f["territory"]:
-        cond.append(or_(IP.territory == f["territory"], IP.assigned_team == f["territory"]))
+        values["f_territory"] = f["territory"]
     if f["urgency"] in ("1", "2", "3"):
-        cond.append(IP.urgency == int(f["urgency"]))
+        values["f_urgency"] = int(f["urgency"])
     if f["category"] in CATEGORIES:
-        cond.append(IP.id.in_(select(IpCategory.ip_id).where(IpCategory.category == f["category"])))
+        values["f_category"] = f["category"]
     if f["source"] in ("public", "professional", "young", "elected"):
-        cond.append(IP.source_type == f["source"])
+        values["f_source"] = f["source"]
     if f["language"]:
-        cond.append(IP.language == f["language"][:8])
+        values["f_language"] = f["language"][:8]
     if f["age"] in AGE_BANDS:
-        cond.append(IP.youngest_age_band == f["age"])
-    if f["automated"] == "hide":          # shown by default, tagged: never hidden silently
-        cond.append(IP.probably_automated.is_(False))
+        values["f_age"] = f["age"]
     if f["channel"]:
-        cond.append(IP.channel == f["channel"][:12])
-    feedback = queue.feedback_condition(f["feedback"], today)
-    if feedback is not None:
-        cond.append(feedback)
-    return cond, f
+        values["f_channel"] = f["channel"][:12]
+    hide_automated = f["automated"] == "hide"          # shown by default, tagged: never hidden silently
+    feedback = f["feedback"] if f["feedback"] in queue.FEEDBACK_FILTERS else None
+
+    def conditions_of():
+        cond = scope.bound_conditions() + queue.view_conditions(f["view"], user_id=user.id, today=today)
+        v = {k: bindparam(k, value) for k, value in values.items()}
+        if "f_status" in v:
+            cond.append(IP.status == v["f_status"])
+        if "f_territory" in v:
+            cond.append(or_(IP.territory == v["f_territory"], IP.assigned_team == v["f_territory"]))
+        if "f_urgency" in v:
+            cond.append(IP.urgency == v["f_urgency"])
+        if "f_category" in v:
+            cond.append(IP.id.in_(select(IpCategory.ip_id).where(IpCategory.category == v["f_category"])))
+        if "f_source" in v:
+            cond.append(IP.source_type == v["f_source"])
+        if "f_language" in v:
+            cond.append(IP.language == v["f_language"])
+        if "f_age" in v:
+            cond.append(IP.youngest_age_band == v["f_age"])
+        if hide_automated:
+            cond.append(IP.probably_automated.is_(False))
+        if "f_channel" in v:
+            cond.append(IP.channel == v["f_channel"])
+        if feedback is not None:
+            cond.append(queue.feedback_condition(feedback, today))
+        return cond
+
+    shape = (scope.shape(), f["view"], tuple(sorted(values)), hide_automated, feedback)
+    params = dict(scope.params(), view_user=user.id, view_today=today, feedback_today=today, **values)
+    return shape, params, conditions_of, f
 
 
 class _Once:
@@ -188,7 +215,7 @@ def _communes(rows) -> dict[int, str]:
 def index():
     user = auth.current_user()
     today = paris_date(now_utc())
-    cond, f = _filters(request.args, user, today)
+    shape, params, conditions_of, f = _filters(request.args, user, today)
     search = request.args.get("ref", "").strip()
     if search:
         ref = codes.normalize_reference(search)
@@ -200,7 +227,7 @@ def index():
     after = queue.parse_cursor(request.args["after"]) if request.args.get("after") else None
     if request.args.get("after") and after is None:
         abort(404)   # a malformed or out-of-range cursor names no page
-    rows, more = queue.page(db.session, cond, after)
+    rows, more = queue.page_by_shape(db.session, shape, conditions_of, params, after)
     since = user.last_queue_view_at
     counts = queue.desk_counts(db.session, _scope(user), user_id=user.id, today=today, since=since)
     communes = _communes(rows)

@@ -60,6 +60,33 @@ def page(session: Session, conditions, after=None, size: int = PAGE_SIZE):
     return rows[:size], len(rows) > size
 
 
+_PAGE_STATEMENTS: dict = {}
+_PAGE_STATEMENTS_MAX = 256
+
+
+def page_by_shape(session: Session, shape: tuple, conditions_of, params: dict, after=None,
+                  size: int = PAGE_SIZE):
+    """page(), with its statement built once per `shape` (which conditions there are, not their
+    values) instead of on every request: `conditions_of()` builds the conditions, in which every value
+    that differs between two requests of the same shape is a bound parameter named in `params`."""
+    key = (shape, after is not None, size)
+    q = _PAGE_STATEMENTS.get(key)
+    if q is None:
+        q = select(*ROW_COLUMNS, _unread_column()).where(*conditions_of())
+        if after is not None:
+            q = q.where(tuple_(IP.urgency, IP.received_at, IP.id) > tuple_(
+                bindparam("after_urgency", type_=IP.urgency.type), bindparam("after_at", type_=IP.received_at.type),
+                bindparam("after_id", type_=IP.id.type)))
+        q = q.order_by(IP.urgency, IP.received_at, IP.id).limit(size + 1)
+        if len(_PAGE_STATEMENTS) >= _PAGE_STATEMENTS_MAX:
+            _PAGE_STATEMENTS.pop(next(iter(_PAGE_STATEMENTS)))
+        _PAGE_STATEMENTS[key] = q
+    if after is not None:
+        params = dict(params, after_urgency=after[0], after_at=after[1], after_id=after[2])
+    rows = session.execute(q, params).all()
+    return rows[:size], len(rows) > size
+
+
 class Scope(NamedTuple):
     """What a staff member may see: the IPs their département's CRIP holds; a territorial evaluator
     (`team_only`), only those assigned to their team."""
@@ -76,6 +103,12 @@ class Scope(NamedTuple):
 
     def params(self) -> dict:
         return {"scope_dep": self.departement, "scope_team": self.team}
+
+    def bound_conditions(self) -> list:
+        """conditions() with the bound parameters of params(), for a statement built once per shape()."""
+        return _scope_conditions(bindparam("scope_dep", self.departement),
+                                 None if self.team_only and self.team is None else bindparam("scope_team", self.team),
+                                 self.team_only)
 
 
 def _scope_conditions(departement, team, team_only: bool) -> list:
@@ -96,13 +129,15 @@ def _unread_ip_ids():
 
 
 def view_conditions(view: str, *, user_id: int, today: date) -> list:
+    """The conditions of a common filter; the values that vary are the bound parameters "view_user"
+    (`user_id`) and "view_today" (`today`)."""
     if view == "all":
         return []
     cond = [IP.status.in_(OPEN)]
     extra = {
-        "mine": lambda: IP.taken_by_id == user_id,
+        "mine": lambda: IP.taken_by_id == bindparam("view_user", user_id),
         "new": lambda: IP.status == "new",
-        "overdue": lambda: IP.evaluation_due < today,
+        "overdue": lambda: IP.evaluation_due < bindparam("view_today", today),
         "urgent": lambda: IP.urgency <= 2,
         "unread": lambda: IP.id.in_(_unread_ip_ids()),
         "waiting": lambda: IP.status == "more_info",
@@ -164,12 +199,12 @@ FEEDBACK_FILTERS = ("due", "overdue", "given")
 def feedback_condition(kind: str, today: date):
     """Query condition of the back-office filter on the feedback owed to a professional or an
     elected official (CASF L226-5): "due" (not yet given), "overdue" (not given, due date passed,
-    `today` a Paris date), "given"; None for an unknown kind."""
+    `today` a Paris date, the bound parameter "feedback_today"), "given"; None for an unknown kind."""
     owed = IP.feedback_due.is_not(None)
     if kind == "due":
         return and_(owed, IP.feedback_given_on.is_(None))
     if kind == "overdue":
-        return and_(owed, IP.feedback_given_on.is_(None), IP.feedback_due < today)
+        return and_(owed, IP.feedback_given_on.is_(None), IP.feedback_due < bindparam("feedback_today", today))
     if kind == "given":
         return IP.feedback_given_on.is_not(None)
     return None
