@@ -2,13 +2,14 @@
 folded; rows in words; unread messages from senders marked; keyset pages; search by reference."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, gettext, ngettext
 from markupsafe import Markup
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from ..domain import codes, desk_digest, queue, sealing, transfer, workflow
 from ..domain.priority import AGE_BANDS, CATEGORIES, paris_date
@@ -17,7 +18,7 @@ from ..models import InformationPreoccupante as IP, IpCategory, IpChild
 from ..web import now_utc, profiles
 from . import auth, bp, labels
 from .auth import require
-from .common import _audit, _visible
+from .common import _audit, _scope, _visible
 
 FILTERS = ("view", "status", "territory", "urgency", "category", "source", "language", "age", "automated",
            "channel", "feedback")
@@ -151,18 +152,22 @@ def _rows(rows, *, communes, territories, today, once: _Once) -> list[Row]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _first_children():
+    return (select(IpChild.id, IpChild.ip_id, IpChild.sealed, IpChild.desk_digest)
+            .where(IpChild.ip_id.in_(bindparam("ips", expanding=True)), IpChild.position == 0)
+            .order_by(IpChild.id))      # rows written in one order by every view: no lock-order deadlock
+
+
 def _communes(rows) -> dict[int, str]:
     """The commune of each row's first child, from its desk digest (domain.desk_digest); a row without
     a valid digest has its sealed answers opened (the key is in the session) and its digest made."""
     key = auth.crip_key()
     if key is None or not rows:
         return {}
-    dkey = desk_digest.derive_key(key)
+    dkey = desk_digest.box(desk_digest.derive_key(key))
     out, made = {}, []
-    q = (select(IpChild.id, IpChild.ip_id, IpChild.sealed, IpChild.desk_digest)
-         .where(IpChild.ip_id.in_([r.id for r in rows]), IpChild.position == 0)
-         .order_by(IpChild.id))      # rows written in one order by every view: no lock-order deadlock
-    for child_id, ip_id, sealed, digest in db.session.execute(q):
+    for child_id, ip_id, sealed, digest in db.session.execute(_first_children(), {"ips": [r.id for r in rows]}):
         name = desk_digest.read(dkey, digest, ip_id=ip_id, sealed=sealed)
         if name is None:
             try:
@@ -197,7 +202,7 @@ def index():
         abort(404)   # a malformed or out-of-range cursor names no page
     rows, more = queue.page(db.session, cond, after)
     since = user.last_queue_view_at
-    counts = queue.desk_counts(db.session, _visible(user), user_id=user.id, today=today, since=since)
+    counts = queue.desk_counts(db.session, _scope(user), user_id=user.id, today=today, since=since)
     communes = _communes(rows)
     if not after:
         user.last_queue_view_at = now_utc()
@@ -216,4 +221,5 @@ def index():
                            new_ips=counts.get("new_ips"), new_messages=counts.get("new_messages"), since=since,
                            crip_profile=profile, territories=territories, categories=CATEGORIES,
                            age_bands=AGE_BANDS, search=search, not_found=bool(search),
-                           view_hrefs={v: f"{index_href}?view={v}" for v in queue.VIEWS})
+                           view_hrefs={v: f"{index_href}?view={v}" for v in queue.VIEWS},
+                           has_errors=False)     # a page without a form to correct (see web.page_has_errors)
