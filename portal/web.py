@@ -1,18 +1,21 @@
 """What every page shares: the current département, security headers, error pages, template globals."""
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from flask import abort, current_app, g, render_template, request, url_for
-from flask_babel import format_decimal, get_locale, gettext as _
+from babel.numbers import format_decimal
+from flask_babel import get_locale, gettext as _
 from jinja2 import pass_context
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter
 
 from . import i18n
 from .domain import hours
+from .extensions import babel
 
 log = logging.getLogger(__name__)
 
@@ -81,20 +84,35 @@ def _relative_location(response):
     return response
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+
+
 def _security_headers(response):
+    """The headers every answer carries, unless the view set its own. (One pass over the names the
+    answer has: Headers.setdefault raises and catches an exception for each header it adds.)"""
     h = response.headers
-    h.setdefault("Content-Security-Policy", CSP)
-    h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("Referrer-Policy", "no-referrer")
-    h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+    present = {name.lower() for name, _value in h.items()}
+
+    def add(name, value):
+        if name.lower() not in present:
+            h.add(name, value)
+
+    for name, value in SECURITY_HEADERS:
+        add(name, value)
     if current_app.config["HTTPS"]:
-        h.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        add(*HSTS)
     if getattr(g, "no_store", False):
         h["Cache-Control"] = "no-store"
         h["Pragma"] = "no-cache"
-    h.setdefault("Content-Language", str(get_locale() or i18n.DEFAULT))
+    add("Content-Language", str(get_locale() or i18n.DEFAULT))
     return response
 
 
@@ -167,7 +185,12 @@ def _quick_exit_url() -> str:
 
 
 def _draft_hours() -> str:
-    return format_decimal(round(current_app.config["DRAFT_TTL_SECONDS"] / 3600, 1))
+    return _hours_text(str(get_locale() or i18n.DEFAULT), round(current_app.config["DRAFT_TTL_SECONDS"] / 3600, 1))
+
+
+@functools.lru_cache(maxsize=64)
+def _hours_text(locale: str, value: float) -> str:
+    return format_decimal(value, locale=locale)
 
 
 def _globals():
@@ -287,7 +310,6 @@ def list_messages(field) -> list[str]:
 
 def _translations():
     """This request's catalog (see extensions.RequestCatalog)."""
-    from .extensions import babel
     return babel.domain_instance.get_translations()
 
 

@@ -2,13 +2,14 @@
 folded; rows in words; unread messages from senders marked; keyset pages; search by reference."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, gettext, ngettext
 from markupsafe import Markup
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from ..domain import codes, desk_digest, queue, sealing, transfer, workflow
 from ..domain.priority import AGE_BANDS, CATEGORIES, paris_date
@@ -17,40 +18,67 @@ from ..models import InformationPreoccupante as IP, IpCategory, IpChild
 from ..web import now_utc, profiles
 from . import auth, bp, labels
 from .auth import require
-from .common import _audit, _visible
+from .common import _audit, _scope, _visible
 
 FILTERS = ("view", "status", "territory", "urgency", "category", "source", "language", "age", "automated",
            "channel", "feedback")
 
 
 def _filters(args, user, today):
-    cond = _visible(user)
+    """The page's filters: (shape, params, conditions_of, f) for queue.page_by_shape, and `f`, what was
+    asked (for the form). Every value taken from the request is a bound parameter named in `params`."""
     f = {k: args.get(k, "").strip() for k in FILTERS}
     if f["view"] not in queue.VIEWS:
         f["view"] = "open"
-    cond += queue.view_conditions(f["view"], user_id=user.id, today=today)
+    scope = _scope(user)
+    values = {}
     if f["status"] in workflow.STATUSES:
-        cond.append(IP.status == f["status"])
+        values["f_status"] = f["status"]
     if f["territory"]:
-        cond.append(or_(IP.territory == f["territory"], IP.assigned_team == f["territory"]))
+        values["f_territory"] = f["territory"]
     if f["urgency"] in ("1", "2", "3"):
-        cond.append(IP.urgency == int(f["urgency"]))
+        values["f_urgency"] = int(f["urgency"])
     if f["category"] in CATEGORIES:
-        cond.append(IP.id.in_(select(IpCategory.ip_id).where(IpCategory.category == f["category"])))
+        values["f_category"] = f["category"]
     if f["source"] in ("public", "professional", "young", "elected"):
-        cond.append(IP.source_type == f["source"])
+        values["f_source"] = f["source"]
     if f["language"]:
-        cond.append(IP.language == f["language"][:8])
+        values["f_language"] = f["language"][:8]
     if f["age"] in AGE_BANDS:
-        cond.append(IP.youngest_age_band == f["age"])
-    if f["automated"] == "hide":          # shown by default, tagged: never hidden silently
-        cond.append(IP.probably_automated.is_(False))
+        values["f_age"] = f["age"]
     if f["channel"]:
-        cond.append(IP.channel == f["channel"][:12])
-    feedback = queue.feedback_condition(f["feedback"], today)
-    if feedback is not None:
-        cond.append(feedback)
-    return cond, f
+        values["f_channel"] = f["channel"][:12]
+    hide_automated = f["automated"] == "hide"          # shown by default, tagged: never hidden silently
+    feedback = f["feedback"] if f["feedback"] in queue.FEEDBACK_FILTERS else None
+
+    def conditions_of():
+        cond = scope.bound_conditions() + queue.view_conditions(f["view"], user_id=user.id, today=today)
+        v = {k: bindparam(k, value) for k, value in values.items()}
+        if "f_status" in v:
+            cond.append(IP.status == v["f_status"])
+        if "f_territory" in v:
+            cond.append(or_(IP.territory == v["f_territory"], IP.assigned_team == v["f_territory"]))
+        if "f_urgency" in v:
+            cond.append(IP.urgency == v["f_urgency"])
+        if "f_category" in v:
+            cond.append(IP.id.in_(select(IpCategory.ip_id).where(IpCategory.category == v["f_category"])))
+        if "f_source" in v:
+            cond.append(IP.source_type == v["f_source"])
+        if "f_language" in v:
+            cond.append(IP.language == v["f_language"])
+        if "f_age" in v:
+            cond.append(IP.youngest_age_band == v["f_age"])
+        if hide_automated:
+            cond.append(IP.probably_automated.is_(False))
+        if "f_channel" in v:
+            cond.append(IP.channel == v["f_channel"])
+        if feedback is not None:
+            cond.append(queue.feedback_condition(feedback, today))
+        return cond
+
+    shape = (scope.shape(), f["view"], tuple(sorted(values)), hide_automated, feedback)
+    params = dict(scope.params(), view_user=user.id, view_today=today, feedback_today=today, **values)
+    return shape, params, conditions_of, f
 
 
 class _Once:
@@ -151,18 +179,22 @@ def _rows(rows, *, communes, territories, today, once: _Once) -> list[Row]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _first_children():
+    return (select(IpChild.id, IpChild.ip_id, IpChild.sealed, IpChild.desk_digest)
+            .where(IpChild.ip_id.in_(bindparam("ips", expanding=True)), IpChild.position == 0)
+            .order_by(IpChild.id))      # rows written in one order by every view: no lock-order deadlock
+
+
 def _communes(rows) -> dict[int, str]:
     """The commune of each row's first child, from its desk digest (domain.desk_digest); a row without
     a valid digest has its sealed answers opened (the key is in the session) and its digest made."""
     key = auth.crip_key()
     if key is None or not rows:
         return {}
-    dkey = desk_digest.derive_key(key)
+    dkey = desk_digest.box(desk_digest.derive_key(key))
     out, made = {}, []
-    q = (select(IpChild.id, IpChild.ip_id, IpChild.sealed, IpChild.desk_digest)
-         .where(IpChild.ip_id.in_([r.id for r in rows]), IpChild.position == 0)
-         .order_by(IpChild.id))      # rows written in one order by every view: no lock-order deadlock
-    for child_id, ip_id, sealed, digest in db.session.execute(q):
+    for child_id, ip_id, sealed, digest in db.session.execute(_first_children(), {"ips": [r.id for r in rows]}):
         name = desk_digest.read(dkey, digest, ip_id=ip_id, sealed=sealed)
         if name is None:
             try:
@@ -183,7 +215,7 @@ def _communes(rows) -> dict[int, str]:
 def index():
     user = auth.current_user()
     today = paris_date(now_utc())
-    cond, f = _filters(request.args, user, today)
+    shape, params, conditions_of, f = _filters(request.args, user, today)
     search = request.args.get("ref", "").strip()
     if search:
         ref = codes.normalize_reference(search)
@@ -195,9 +227,9 @@ def index():
     after = queue.parse_cursor(request.args["after"]) if request.args.get("after") else None
     if request.args.get("after") and after is None:
         abort(404)   # a malformed or out-of-range cursor names no page
-    rows, more = queue.page(db.session, cond, after)
+    rows, more = queue.page_by_shape(db.session, shape, conditions_of, params, after)
     since = user.last_queue_view_at
-    counts = queue.desk_counts(db.session, _visible(user), user_id=user.id, today=today, since=since)
+    counts = queue.desk_counts(db.session, _scope(user), user_id=user.id, today=today, since=since)
     communes = _communes(rows)
     if not after:
         user.last_queue_view_at = now_utc()
@@ -216,4 +248,5 @@ def index():
                            new_ips=counts.get("new_ips"), new_messages=counts.get("new_messages"), since=since,
                            crip_profile=profile, territories=territories, categories=CATEGORIES,
                            age_bands=AGE_BANDS, search=search, not_found=bool(search),
-                           view_hrefs={v: f"{index_href}?view={v}" for v in queue.VIEWS})
+                           view_hrefs={v: f"{index_href}?view={v}" for v in queue.VIEWS},
+                           has_errors=False)     # a page without a form to correct (see web.page_has_errors)

@@ -19,8 +19,12 @@ No Flask here: the caller writes and commits.
 from __future__ import annotations
 
 import hashlib
+import json
 
-from . import routing, sealing
+import nacl.exceptions
+import nacl.secret
+
+from . import routing
 
 _KEY_LABEL = b"portal desk digest of an IP, v1"
 
@@ -28,6 +32,15 @@ _KEY_LABEL = b"portal desk digest of an IP, v1"
 def derive_key(crip_private_key: bytes) -> bytes:
     """The digest's SecretBox key, derived one-way from the CRIP private key."""
     return hashlib.blake2b(_KEY_LABEL, key=crip_private_key, digest_size=32).digest()
+
+
+def box(key: bytes) -> nacl.secret.SecretBox:
+    """The box of a derived key, to make or read a page of digests with one key set-up."""
+    return nacl.secret.SecretBox(key)
+
+
+def _box(key) -> nacl.secret.SecretBox:
+    return key if isinstance(key, nacl.secret.SecretBox) else nacl.secret.SecretBox(key)
 
 
 def _fingerprint(sealed: bytes) -> str:
@@ -44,19 +57,21 @@ def commune_of(child: dict) -> str:
     return name or ""
 
 
-def make(key: bytes, *, ip_id: int, sealed: bytes, commune: str) -> bytes:
-    """The digest of the first child of IP `ip_id` whose sealed answers are `sealed`."""
-    return sealing.encrypt_json(key, {"ip": int(ip_id), "of": _fingerprint(sealed), "commune": commune})
+def make(key: bytes | nacl.secret.SecretBox, *, ip_id: int, sealed: bytes, commune: str) -> bytes:
+    """The digest of the first child of IP `ip_id` whose sealed answers are `sealed` (`key`: a
+    derived key or its box)."""
+    data = {"ip": int(ip_id), "of": _fingerprint(sealed), "commune": commune}
+    return _box(key).encrypt(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
 
 
-def read(key: bytes, digest: bytes | None, *, ip_id: int, sealed: bytes) -> str | None:
+def read(key: bytes | nacl.secret.SecretBox, digest: bytes | None, *, ip_id: int, sealed: bytes) -> str | None:
     """The commune held by `digest` ("" when none is known), or None when there is no digest, it does
     not open with this key, or it was not made from these sealed answers of this IP."""
     if not digest:
         return None
     try:
-        data = sealing.decrypt_json(key, digest)
-    except (sealing.SealError, ValueError):
+        data = json.loads(_box(key).decrypt(digest))
+    except (nacl.exceptions.CryptoError, ValueError, TypeError):
         return None
     if not isinstance(data, dict) or data.get("ip") != ip_id or data.get("of") != _fingerprint(sealed):
         return None

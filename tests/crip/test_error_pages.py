@@ -82,14 +82,95 @@ def test_decision_and_message_refused_on_the_case_page(signed_in, sample_ip):
     assert_error_page(r, f"IP {ref}", ["Write your message before sending it: it is empty."])
 
 
-def test_a_duty_date_refused_links_to_its_field(crip_app, signed_in):
-    c = signed_in("supervisor")
+def assert_kept_at_its_field(body: str, field_id: str, typed: str | None, message: str):
+    """The control `field_id` shows what was typed (or chosen; None: a value the page does not offer)
+    and says what is wrong right at it: its error message, which it points to with aria-describedby,
+    and a summary link to it."""
+    control = re.search(rf'<(input|select|textarea)\b[^>]*\bid="{re.escape(field_id)}"[^>]*>', body)
+    assert control, f"no control #{field_id}"
+    tag, attrs = control.group(1), control.group(0)
+    if typed is None:
+        pass
+    elif tag == "input":
+        assert html.unescape(re.search(r'\bvalue="([^"]*)"', attrs).group(1)) == typed
+    elif tag == "select":
+        options = body[control.end():body.index("</select>", control.end())]
+        assert re.search(rf'<option selected value="{re.escape(typed)}"|<option value="{re.escape(typed)}" selected',
+                         options), options
+    else:
+        assert html.unescape(body[control.end():body.index("</textarea>", control.end())]).strip() == typed
+    described = re.search(r'aria-describedby="([^"]*)"', attrs).group(1).split()
+    assert f"{field_id}-error" in described and 'aria-invalid="true"' in attrs
+    inline = re.search(rf'<p class="error-message" id="{re.escape(field_id)}-error">(.*?)</p>', body, re.S)
+    assert inline and html.unescape(re.sub(r"<[^>]+>", "", inline.group(1))).split() == ["Error:", *message.split()]
+    assert (field_id, message) in summary_links(body)
+
+
+def test_a_duty_date_refused_comes_back_as_typed_with_its_error(crip_app, signed_in):
+    from datetime import datetime, timedelta, timezone
+
+    from portal.domain.priority import paris_date
+    c = signed_in("agent")
     ref = add_ip(crip_app, source_type="professional").reference
-    r = c.post(f"/crip/ip/{ref}/retour-auteur", data={"feedback-on": ""})
-    assert r.status_code == 302
-    body = c.get(r.headers["Location"] + "&lang=en").get_data(as_text=True)
-    assert title(body).startswith(f"Error: IP {ref}")
-    assert [href for href, _text in summary_links(body)] == ["feedback-on"] and 'id="feedback-on"' in body
+    tomorrow = (paris_date(datetime.now(timezone.utc)) + timedelta(days=1)).isoformat()
+    for typed, message in (("31/02/2026", "Not a valid date value."), ("", "Give the date."),
+                           (tomorrow, "The date cannot be in the future."), ("2001-01-01",
+                            "The date cannot be before the IP was received.")):
+        r = c.post(f"/crip/ip/{ref}/retour-auteur?lang=en", data={"feedback-on": typed})
+        assert_error_page(r, f"IP {ref}", [message])
+        assert_kept_at_its_field(r.get_data(as_text=True), "feedback-on", typed, message)
+    assert "Record the feedback" in c.get(f"/crip/ip/{ref}?lang=en").get_data(as_text=True)   # nothing recorded
+    r = c.post(f"/crip/ip/{ref}/retour-auteur", data={"feedback-on": paris_date(datetime.now(timezone.utc)).isoformat()})
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/crip/ip/{ref}#duties")
+
+
+def test_a_duty_no_longer_on_the_page_is_explained_in_the_summary(crip_app, signed_in):
+    """Feedback already recorded (by a colleague, in another tab): the form is gone, the summary says why."""
+    c = signed_in("agent")
+    ref = add_ip(crip_app).reference          # a member of the public: no feedback is owed
+    r = c.post(f"/crip/ip/{ref}/retour-auteur?lang=en", data={"feedback-on": "2001-01-01"})
+    assert_error_page(r, f"IP {ref}", ["No feedback is owed to this sender."])
+    assert summary_links(r.get_data(as_text=True)) == [("duties", "No feedback is owed to this sender.")]
+
+
+def test_a_transfer_refused_is_explained(signed_in, sample_ip):
+    c = signed_in("supervisor")
+    ref = sample_ip.reference                 # one CRIP on this site: no transfer form on the page
+    r = c.post(f"/crip/ip/{ref}/transferer?lang=en", data={"transfer-destination": "38"})
+    assert_error_page(r, f"IP {ref}", ["Choose a CRIP of this site."])
+    assert summary_links(r.get_data(as_text=True)) == [("duties", "Choose a CRIP of this site.")]
+    assert c.get(f"/crip/ip/{ref}").status_code == 200                     # still here
+
+
+def test_a_decision_refused_keeps_what_was_typed_at_each_field(signed_in, sample_ip):
+    c = signed_in("supervisor")
+    ref = sample_ip.reference
+    assert c.post(f"/crip/ip/{ref}/statut", data={"to": "analysis"}).status_code == 303
+    r = c.post(f"/crip/ip/{ref}/statut?lang=en", data={"to": "evaluation", "evaluation-team": "toulouse",
+                                                       "evaluation-due": "le 3 mars"})
+    assert_error_page(r, f"IP {ref}", ["Not a valid date value."])
+    body = r.get_data(as_text=True)
+    assert_kept_at_its_field(body, "evaluation-due", "le 3 mars", "Not a valid date value.")
+    assert re.search(r'<option selected value="toulouse"', body)
+    assert re.search(r'<details class="action-group" open>\s*<summary>Send for evaluation', body)
+    r = c.post(f"/crip/ip/{ref}/statut?lang=en", data={"to": "evaluation", "evaluation-team": "",
+                                                       "evaluation-due": "2030-03-03"})
+    assert_error_page(r, f"IP {ref}", ["Choose the territory or team that evaluates."])
+    body = r.get_data(as_text=True)
+    assert_kept_at_its_field(body, "evaluation-team", "", "Choose the territory or team that evaluates.")
+    assert 'id="evaluation-due"' in body and 'value="2030-03-03"' in body
+    r = c.post(f"/crip/ip/{ref}/statut?lang=en", data={"to": "closed", "closed-reason": "Pas de danger",
+                                                       "closed-due": "garbage"})
+    assert r.status_code == 303                # a change checks only the fields it shows
+
+
+def test_a_message_refused_keeps_its_text(signed_in, sample_ip):
+    c = signed_in("agent")
+    ref = sample_ip.reference
+    typed = "Bonjour, " + "x" * 20000
+    r = c.post(f"/crip/ip/{ref}/message?lang=en", data={"body": typed})
+    assert_error_page(r, f"IP {ref}", ["Field cannot be longer than 20000 characters."])
+    assert_kept_at_its_field(r.get_data(as_text=True), "body", typed, "Field cannot be longer than 20000 characters.")
 
 
 def test_accounts_form_refused(signed_in):

@@ -194,14 +194,15 @@ def test_young_person_needs_only_where_the_child_lives(reporter):
                 and 'for="sex-' not in label and 'for="postcode_unknown' not in label]
     assert required == [], "only the postcode is shown as required"
     assert 'for="school"' not in page.body
-    reporter.step("enfant", {"postcode": "31000"}, n=0, to="/etape/enfants")
-    # And "I don't know where" is enough too.
-    reporter.step("enfant", {"postcode": "", "postcode_unknown": "y"}, n=0, to="/etape/enfants")
+    # Writing about themself, a young person has no list of children: on to what is happening.
+    reporter.step("enfant", {"postcode": "31000"}, n=0, to="/etape/inquietude")
+    # And "I don't know my postcode" is enough too.
+    reporter.step("enfant", {"postcode": "", "postcode_unknown": "y"}, n=0, to="/etape/inquietude")
 
 
 def test_young_person_empty_child_step_asks_only_where(reporter):
     reporter.fill("young", until="enfant")
-    page = refused(reporter, "enfant", {}, 0, "Enter the postcode, or tick “I don't know where the child lives”.")
+    page = refused(reporter, "enfant", {}, 0, "Enter your postcode, or tick “I don't know my postcode”.")
     assert [href for href, _t in page.error_links] == ["#postcode"]
 
 
