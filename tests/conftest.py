@@ -262,9 +262,14 @@ def any_app(request, tmp_path):
 
 @pytest.fixture
 def redis_url():
+    """An emptied Redis database of this test process's own (pytest -n: database 15, 14, ... one per
+    worker), so that a test emptying it never erases what a test of another worker counts there."""
     need_service("Redis", "127.0.0.1", 6379)
     import redis
-    r = redis.Redis.from_url(REDIS_URL)
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    base, db = REDIS_URL.rsplit("/", 1)
+    url = f"{base}/{int(db) - worker % 8}"
+    r = redis.Redis.from_url(url)
     r.flushdb()
-    yield REDIS_URL
+    yield url
     r.flushdb()
