@@ -11,8 +11,8 @@ from portal import create_app
 
 app = create_app()
 # What start-up built (the app, its templates, profiles, catalogs) lives as long as the worker: the
-# cyclic garbage collector need not walk through it again on each full collection (a public page
-# spent more time there than in the portal's own code).
+# cyclic garbage collector need not walk through it again on each full collection (measured in-process
+# over 600 public pages: 0.65 ms of CPU per page, of which 0.5 ms in collections; 0.44 ms frozen).
 gc.collect()
 gc.freeze()
 
