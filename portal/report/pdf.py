@@ -85,8 +85,9 @@ class TaggedPDF(FPDF):
                 self.multi_cell(self.epw, line, self.clean(text), new_x="LMARGIN", new_y="NEXT")
 
 
-def render_copy(reference: str, answers: dict, *, sent_at, profile, locale: str, gettext) -> bytes:
-    """`gettext`: the translation function of the reader's language (the summary uses `locale`)."""
+def render_copy(reference: str, answers: dict, *, sent_at, profile, locale: str, gettext, files=None) -> bytes:
+    """`gettext`: the translation function of the reader's language (the summary uses `locale`);
+    `files`: the names of the attached files (None: no documents section)."""
     _ = gettext
     pdf = TaggedPDF(locale)
     title = _("Information préoccupante sent to %(cell)s", cell=profile.ip_cell)
@@ -104,7 +105,7 @@ def render_copy(reference: str, answers: dict, *, sent_at, profile, locale: str,
         head.append((_("E-mail"), profile.email))
     for label, value in head:
         pdf.block("/P", [(label, SIZES["/P"], True, 5.5), (value, SIZES["/P"], False, 5.5)], space_before=1.5)
-    for section in questionnaire.summary(answers, None, locale):
+    for section in questionnaire.summary(answers, None, locale, files=files):
         pdf.block("/H2", [(section.title, SIZES["/H2"], True, 7)], space_before=5)
         for row in section.rows:
             pdf.block("/P", [(row.label, SIZES["/P"], True, 5.5), (row.value, SIZES["/P"], False, 5.5)],
