@@ -12,6 +12,9 @@ rendered) and "1 per hour" (the first request passes, every later one is a 429).
   of the gunicorn processes per request.
 
 Goal: a rejection costs at most 1/3 of a page (CPU per request, gunicorn).
+
+Note: the home page is an information page, whose generic ceiling each worker counts in its own memory
+(portal/ratelimit.py, count_reads_in_memory): "limits in Redis" below is the setting of the other pages.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
 
 from . import config as config_module
 from .departements import ProfileError, load_profiles
@@ -110,6 +110,8 @@ def _create_app(config, env) -> Flask:
         app.register_blueprint(report_bp, url_prefix=f"{prefix}/signaler")
         # The form has its own limits, which keep what was typed; the generic ceiling would not.
         ratelimit.limiter_of(app).exempt(report_bp)
+        ratelimit.limiter_of(app).request_filter(lambda: request.blueprint == report_bp.name)   # decided first
+        ratelimit.count_reads_in_memory(app, public_bp.name)   # information pages: why in its docstring
         from .public.views import register_root
         register_root(app)
     if "crip" in serves:

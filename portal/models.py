@@ -162,6 +162,9 @@ class IpChild(Base):
     # staff open the IP: normalised name + birth date, and the weaker family name + commune.
     child_index: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     family_hint: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # What the queue shows of these answers (the commune), encrypted with a key derived from the CRIP
+    # private key: made by the CRIP's side when the queue first shows the IP (see domain.desk_digest).
+    desk_digest: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     ip: Mapped[InformationPreoccupante] = relationship(back_populates="children")
 
 

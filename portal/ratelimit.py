@@ -1,14 +1,17 @@
 """Rate limiting (Flask-Limiter): keyed on a keyed hash of the address, never the raw address."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
+import threading
 import time
 
-from limits import parse
+from limits import parse, parse_many
 
 from flask import current_app, make_response, request
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_limiter import Limiter
@@ -159,6 +162,60 @@ def refuse(body, name: str, limit: str, key: str | None = None):
     response.status_code = 429
     response.headers["Retry-After"] = str(retry_after(name, limit, key))
     return response
+
+
+class LocalCeiling:
+    """Fixed windows counted in this process's memory, for the generic ceiling of information pages
+    (limits' MemoryStorage would start a timer thread every few milliseconds under load)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._windows: dict = {}     # limit -> (current window number, {client key: hits})
+
+    def hit(self, item, key: str, now: float) -> int | None:
+        """Count one hit; None when allowed, else the seconds until the window ends."""
+        expiry = item.get_expiry()
+        window = int(now // expiry)
+        with self._lock:
+            current = self._windows.get(str(item))
+            if current is None or current[0] != window:      # a new window forgets the last one
+                current = self._windows[str(item)] = (window, {})
+            count = current[1][key] = current[1].get(key, 0) + 1
+        if count <= item.amount:
+            return None
+        return max(1, int((window + 1) * expiry - now))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(limits: str) -> tuple:
+    return tuple(parse_many(limits))
+
+
+def count_reads_in_memory(app, blueprint_name: str) -> None:
+    """The generic ceiling of reading a blueprint of public information pages (GET, HEAD), counted in
+    each process's memory instead of in the shared store (Redis).
+
+    Why: rate limits guard every write and every guessable secret (the form's steps, sending, uploads,
+    the follow-up code, signing in), and those stay counted in the shared store. Reading a page of
+    public information is neither: each is rendered once per few minutes and then served from the
+    cache, and a Redis round trip on every read would cost more than the page itself. Each worker
+    still refuses a client over RATELIMIT_DEFAULT, cheaply (the light 429 page)."""
+    limiter, ceiling = limiter_of(app), LocalCeiling()
+
+    def is_read() -> bool:
+        return request.blueprint == blueprint_name and request.method in ("GET", "HEAD")
+
+    limiter.request_filter(is_read)     # Flask-Limiter (the shared store) skips these requests...
+
+    @app.before_request
+    def _read_ceiling():                 # ...and they are counted here
+        if not is_read() or not app.config.get("RATELIMIT_ENABLED", True):
+            return
+        key, now = client_key(), time.time()
+        for item in _parsed(app.config["RATELIMIT_DEFAULT"]):
+            wait = ceiling.hit(item, key, now)
+            if wait is not None:
+                raise TooManyRequests(retry_after=wait)
 
 
 def init_app(app):

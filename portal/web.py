@@ -1,17 +1,21 @@
 """What every page shares: the current département, security headers, error pages, template globals."""
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from flask import abort, current_app, g, render_template, request, url_for
-from flask_babel import format_decimal, get_locale, gettext as _
+from babel.numbers import format_decimal
+from flask_babel import get_locale, gettext as _
+from jinja2 import pass_context
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter
 
 from . import i18n
 from .domain import hours
+from .extensions import babel
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +65,8 @@ MAX_ID = 2**31 - 1
 
 
 def now_utc():
-    """The clock, replaceable in tests (app.config['CLOCK'])."""
-    clock = current_app.config.get("CLOCK")
-    return clock() if clock else datetime.now(timezone.utc)
+    """The time every view reads (aware, UTC)."""
+    return datetime.now(timezone.utc)
 
 
 def _relative_location(response):
@@ -81,20 +84,35 @@ def _relative_location(response):
     return response
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+
+
 def _security_headers(response):
+    """The headers every answer carries, unless the view set its own. (One pass over the names the
+    answer has: Headers.setdefault raises and catches an exception for each header it adds.)"""
     h = response.headers
-    h.setdefault("Content-Security-Policy", CSP)
-    h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("Referrer-Policy", "no-referrer")
-    h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+    present = {name.lower() for name, _value in h.items()}
+
+    def add(name, value):
+        if name.lower() not in present:
+            h.add(name, value)
+
+    for name, value in SECURITY_HEADERS:
+        add(name, value)
     if current_app.config["HTTPS"]:
-        h.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        add(*HSTS)
     if getattr(g, "no_store", False):
         h["Cache-Control"] = "no-store"
         h["Pragma"] = "no-cache"
-    h.setdefault("Content-Language", str(get_locale() or i18n.DEFAULT))
+    add("Content-Language", str(get_locale() or i18n.DEFAULT))
     return response
 
 
@@ -167,7 +185,12 @@ def _quick_exit_url() -> str:
 
 
 def _draft_hours() -> str:
-    return format_decimal(round(current_app.config["DRAFT_TTL_SECONDS"] / 3600, 1))
+    return _hours_text(str(get_locale() or i18n.DEFAULT), round(current_app.config["DRAFT_TTL_SECONDS"] / 3600, 1))
+
+
+@functools.lru_cache(maxsize=64)
+def _hours_text(locale: str, value: float) -> str:
+    return format_decimal(value, locale=locale)
 
 
 def _globals():
@@ -260,6 +283,26 @@ def field_attrs(field, attrs: dict) -> dict:
     return out
 
 
+def _form_with_errors(value) -> bool:
+    from wtforms import Form
+    return isinstance(value, Form) and (bool(value.form_errors) or any(field.errors for field in value))
+
+
+@pass_context
+def page_has_errors(context) -> bool:
+    """Whether a page comes back with something to correct: both layouts then start its <title>
+    with "Error: ". The view's own `has_errors` when it gives one (the IP form's steps); otherwise
+    a message about what went wrong (`error`), a refusal (`limited`, `failed`) or any form of the
+    page (alone, or in a tuple or list) holding errors."""
+    values = context.get_all()
+    if "has_errors" in values:
+        return bool(values["has_errors"])
+    if values.get("error") or values.get("limited") or values.get("failed"):
+        return True
+    return any(_form_with_errors(v) or (isinstance(v, (tuple, list)) and any(_form_with_errors(x) for x in v))
+               for v in values.values())
+
+
 def list_messages(field) -> list[str]:
     """The messages of a FieldList itself (its entries' errors are lists or dicts)."""
     return [str(e) for e in field.errors if not isinstance(e, (list, dict, tuple))]
@@ -267,7 +310,6 @@ def list_messages(field) -> list[str]:
 
 def _translations():
     """This request's catalog (see extensions.RequestCatalog)."""
-    from .extensions import babel
     return babel.domain_instance.get_translations()
 
 
@@ -286,6 +328,7 @@ def init_app(app):
     _install_gettext(app)
     app.jinja_env.globals["_attrs"] = field_attrs
     app.jinja_env.globals["list_messages"] = list_messages
+    app.jinja_env.globals["page_has_errors"] = page_has_errors
     app.url_map.converters["id"] = IdConverter
     app.after_request(_security_headers)
     app.after_request(_relative_location)
@@ -315,7 +358,7 @@ def init_app(app):
                 cell=profile.ip_cell if profile else "")
             light_pages[key] = body
         limit = getattr(getattr(exc, "limit", None), "limit", None)
-        retry = limit.get_expiry() if limit is not None else 60
+        retry = limit.get_expiry() if limit is not None else (getattr(exc, "retry_after", None) or 60)
         return body, 429, {"Retry-After": str(retry)}
 
     @app.errorhandler(HTTPException)

@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -121,8 +122,22 @@ def make_app(tmp_path, **extra):
 # The fixture trio of the Flask tutorial: an app, its test client, its command-line runner. ---------
 
 @pytest.fixture
-def app(tmp_path):
-    return make_app(tmp_path)
+def settings(request):
+    """What this test's `app` sets over the test defaults (base_config): nothing, unless the test (or its
+    class or module, as `pytestmark`) is marked `@pytest.mark.settings(NAME=value, ...)`, or parametrises
+    `settings` indirectly (`@pytest.mark.parametrize("settings", [{...}, {...}], indirect=True)`)."""
+    chosen = {}
+    for marker in reversed(list(request.node.iter_markers("settings"))):   # the module's, then the test's
+        chosen.update(marker.kwargs)
+    chosen.update(getattr(request, "param", {}))
+    return chosen
+
+
+@pytest.fixture
+def app(tmp_path, settings):
+    app = make_app(tmp_path, **settings)
+    yield app
+    app.extensions["portal_engine"].dispose()
 
 
 @pytest.fixture
@@ -133,6 +148,37 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The time the portal's views read (portal.web.now_utc), set by the test: `clock.at(moment)` stops
+    it at an aware datetime; `clock.ahead(seconds=61)` runs it that far ahead of the real time."""
+    import portal.web
+
+    class Clock:
+        moment = None           # a fixed aware datetime, or None for the real time plus `offset`
+        offset = timedelta(0)
+
+        def at(self, moment: datetime):
+            self.moment = moment
+
+        def ahead(self, **delta):
+            self.moment, self.offset = None, timedelta(**delta)
+
+        def now(self, tz=None):
+            moment = self.moment if self.moment is not None else datetime.now(timezone.utc) + self.offset
+            return moment.astimezone(tz) if tz else moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+    clock = Clock()
+
+    class FrozenDatetime(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return clock.now(tz)
+
+    monkeypatch.setattr(portal.web, "datetime", FrozenDatetime)
+    return clock
 
 
 @pytest.fixture

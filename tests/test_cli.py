@@ -12,12 +12,7 @@ from portal import create_app
 from portal.domain import keys
 from portal.extensions import db
 from portal.models import CripKey
-
-
-def _root_conftest():
-    """tests/conftest.py as a module (its make_app is a plain function, not a fixture)."""
-    import tests.conftest
-    return tests.conftest
+from tests.conftest import base_config
 
 
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/x"
@@ -25,7 +20,7 @@ UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/x"
 
 def bare_app(tmp_path, **extra):
     """An app whose database has not been created yet (no migration, no key)."""
-    cfg = _root_conftest().base_config(tmp_path, **extra)
+    cfg = base_config(tmp_path, **extra)
     env = {"SECRET_KEY": cfg["SECRET_KEY"], "PORTAL_INSTANCE_PATH": cfg["INSTANCE_PATH"]}
     return create_app(cfg, env=env)
 
@@ -179,19 +174,18 @@ def test_crip_keys_init_under_the_plain_test_runner(tmp_path):
     assert re.search(r"^[0-9a-f]{64}$", result.output, re.M)
 
 
-def test_purge_drafts_deletes_only_expired_ones(tmp_path):
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"])
+def test_purge_drafts_deletes_only_expired_ones(app, runner):
     from datetime import datetime, timedelta, timezone
-    from tests.conftest import make_app as _make
     from portal.extensions import db as _db
     from portal.models import Draft
-    app = _make(tmp_path, PORTAL_DEPARTEMENTS=["31"])
     old = datetime.now(timezone.utc) - timedelta(hours=5)
     with app.app_context():
         for i, when in enumerate((old, datetime.now(timezone.utc))):
             _db.session.add(Draft(id=f"d{i}", departement="31", ciphertext=b"x", submission_token=f"t{i}",
                                   created_at=when, updated_at=when))
         _db.session.commit()
-    result = app.test_cli_runner().invoke(args=["purge-drafts"])
+    result = runner.invoke(args=["purge-drafts"])
     assert result.exit_code == 0 and "1 expired draft" in result.output
     with app.app_context():
         assert [d.id for d in _db.session.query(Draft)] == ["d1"]

@@ -7,16 +7,7 @@ import pytest
 
 from portal import config as config_module
 from portal.config import ConfigError, from_env
-
-
-def _root_conftest():
-    """tests/conftest.py as a module (its make_app is a plain function, not a fixture)."""
-    import tests.conftest
-    return tests.conftest
-
-
-SECRET = _root_conftest().SECRET
-base_config = _root_conftest().base_config
+from tests.conftest import SECRET, base_config
 
 LONG_KEY = "k" * 40
 CRIP_KEY = "c" * 40

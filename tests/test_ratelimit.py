@@ -135,6 +135,24 @@ def test_oversized_request_gets_translated_413(tmp_path):
     assert r.status_code == 413 and b"119" in r.data
 
 
+def test_information_pages_are_limited_in_each_process_without_a_redis_round_trip(tmp_path, redis_url):
+    """Reading public information is neither a write nor a secret: its ceiling is counted in the
+    worker's memory (a 429 with Retry-After over it), and nothing about it goes to Redis."""
+    import redis
+    store = redis.Redis.from_url(redis_url)
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_STORAGE_URI=redis_url,
+                   RATELIMIT_DEFAULT="3 per minute")
+    c = app.test_client()
+    statuses = [c.get(path).status_code for path in ("/", "/contacts", "/le-119", "/", "/contacts")]
+    assert statuses == [200, 200, 200, 429, 429]
+    r = c.get("/", headers={"Accept-Language": "en"})
+    assert r.status_code == 429 and "Too many attempts" in r.get_data(as_text=True)
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert c.get("/crip/connexion").status_code == 200            # the back office: counted in Redis
+    keys = [k.decode() for k in store.keys("*")]
+    assert any("crip.signin" in k for k in keys) and not any("public." in k for k in keys), keys
+
+
 def test_quick_exit_and_health_are_never_limited(tmp_path):
     app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_DEFAULT="2 per minute")
     c = app.test_client()
@@ -172,9 +190,9 @@ def test_limits_are_counted_in_redis_again_within_seconds_of_its_return(tmp_path
         keys = [k.decode() for k in store.keys("*")]
         return any("/step/" in k for k in keys), any("/step/" not in k for k in keys)
 
-    def traffic():
+    def traffic():   # a form step (its own limit) and a page under the generic ceiling (the back office's)
         assert c.post("/signaler/etape/qui", data={"source_type": "public"}).status_code == 302
-        assert c.get("/").status_code == 200
+        assert c.get("/crip/connexion").status_code == 200
 
     traffic()
     assert counted() == (True, True)

@@ -84,10 +84,11 @@ def _opened() -> tuple[StaffSession, bytes] | None:
                                   pending_seconds=PENDING_SECONDS)
         if row is None:
             g.staff_cookie = ""     # ended or expired: the cookie is worthless, drop it
+            db.session.commit()     # (an expired row was deleted)
         else:
             found = (row, key)
-            staff_sessions.touch(row, _now())
-        db.session.commit()
+            if staff_sessions.touch(row, _now()):   # a write at most every TOUCH_SECONDS; else nothing to commit
+                db.session.commit()
     elif request.cookies.get(COOKIE):
         g.staff_cookie = ""
     g.staff_session = found
@@ -150,8 +151,16 @@ def promote(stage: str = "full"):
 
 
 def crip_key() -> bytes | None:
+    """The CRIP private key this session holds (unwrapped once per request), or None."""
     opened = _opened()
-    return staff_sessions.crip_key(*opened) if opened else None
+    if opened is None:
+        return None
+    cached = g.get("staff_crip_key")
+    if cached is not None and cached[0] is opened[0]:
+        return cached[1]
+    key = staff_sessions.crip_key(*opened)
+    g.staff_crip_key = (opened[0], key)
+    return key
 
 
 def enrol_secret(new_secret) -> str:

@@ -88,7 +88,10 @@ def _same_child(ip, children, key):
     return same, hints
 
 
-def _render_case(user, ip, *, failed=None, message_form=None, status=200):
+def _render_case(user, ip, *, failed=None, message_form=None, duty_failed=None, status=200):
+    """The case page; a refused form comes back as typed, with its errors: `failed` = (target, form) of
+    a change of status, `message_form`, `duty_failed` = (prefix, form) of a legal duty or the transfer
+    (crip/duties.py)."""
     key = _key_or_403()
     try:
         main = sealing.open_json(key, ip.sealed)
@@ -144,8 +147,8 @@ def _render_case(user, ip, *, failed=None, message_form=None, status=200):
         groups=_transition_forms(ip, user, failed) if user.role in ("agent", "supervisor") else [],
         message_form=message_form or CF.StaffMessageForm(formdata=None), last_to_sender=last_to_sender,
         same_child=[o for o in same if o.id not in linked_ids], family_hints=hints, territories=territories,
-        failed_form=failed[1] if failed else None, today=paris_date(now), open_statuses=workflow.OPEN,
-        error=transition_error(request.args["erreur"]) if request.args.get("erreur") else None), status
+        failed_form=failed[1] if failed else None, duty_failed=duty_failed, today=paris_date(now),
+        open_statuses=workflow.OPEN), status
 
 
 @bp.get("/ip/<reference>")
@@ -166,7 +169,12 @@ def transition(reference):
     profile = profiles().get(ip.received_by)
     teams = tuple(t.code for t in (profile.territories if profile else ()))
     form.team.choices = [(t, t) for t in teams]
-    if not form.validate():
+    form.validate()
+    shown = _fields_for(ip, target)
+    for field in form:           # what this change's form does not show is neither checked nor used
+        if field.short_name not in shown and field.type != "CSRFTokenField":
+            field.errors, field.data = [], None
+    if any(field.errors for field in form):
         return _render_case(user, ip, failed=(target, form), status=400)
     linked = None
     if target == "linked":
@@ -189,6 +197,8 @@ def transition(reference):
             getattr(form, field).errors = [transition_error(exc.code)]
         else:
             form.form_errors.append(transition_error(exc.code))
+            # the summary links to this change's own form when the page still offers it
+            form.error_anchor = f"action-{target}" if target in workflow.allowed_targets(ip.status, user.role) else "main"
         return _render_case(user, ip, failed=(target, form), status=400)
     if ip.taken_by_id is None:
         ip.taken_by_id = user.id          # "mine" in the queue from now on

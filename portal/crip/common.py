@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import i18n
-from ..domain import audit, codes
+from ..domain import audit, codes, queue
 from ..extensions import db
 from ..languages import NAMES as LANGUAGE_NAMES
 from ..models import InformationPreoccupante as IP
@@ -59,12 +59,13 @@ def _audit(action, target="", detail=""):
     audit.record(db.session, key=current_app.config["AUDIT_KEY"], actor_id=user.id if user else None, action=action, target=target, detail=detail)
 
 
-def _visible(user):
+def _scope(user) -> queue.Scope:
     """What this person may see: their département; an evaluator only their team's IPs."""
-    cond = [IP.received_by == user.departement]
-    if user.role == "evaluator":
-        cond.append(IP.assigned_team == user.territory)
-    return cond
+    return queue.Scope(user.departement, user.territory, team_only=user.role == "evaluator")
+
+
+def _visible(user):
+    return _scope(user).conditions()
 
 
 def _load_case(reference):

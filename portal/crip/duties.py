@@ -13,7 +13,8 @@ from ..forms import crip as CF
 from ..web import now_utc, profiles
 from . import bp
 from .auth import current_user, require
-from .common import TRANSITION_ERRORS, _audit, _key_or_403, _load_case
+from .case import _render_case
+from .common import TRANSITION_ERRORS, _audit, _key_or_403, _load_case, _transition_error as transition_error
 
 TRANSITION_ERRORS.update({
     "date": lambda: _("Give the date."),
@@ -27,8 +28,19 @@ TRANSITION_ERRORS.update({
 })
 
 
+TRANSFERABLE = ("new", "analysis", "more_info", "evaluation")
+
+
 def _transfer_choices(ip):
     return [(code, p.name) for code, p in profiles().items() if code != ip.received_by]
+
+
+def _shown(ip, user):
+    """Which of these forms the case page shows this person (crip/_legal_duties.html reads it)."""
+    staff = user.role in ("agent", "supervisor")
+    return {"feedback": staff and ip.feedback_due is not None and ip.feedback_given_on is None,
+            "parents": staff and workflow.parents_notice_missing(ip),
+            "transfer": user.role == "supervisor" and ip.status in TRANSFERABLE and bool(_transfer_choices(ip))}
 
 
 @bp.app_context_processor
@@ -36,35 +48,52 @@ def _duties_globals():
     if not g.get("back_office"):
         return {}
 
-    def legal_duties(ip):
-        """What the case page shows about the legal duties, and the forms to record them."""
+    def legal_duties(ip, failed=None):
+        """What the case page shows about the legal duties, and the forms to record them; `failed` =
+        (prefix, form) of the form refused, shown again as typed."""
         today = paris_date(now_utc())
-        form = CF.TransferForm(formdata=None, prefix="transfer")
-        form.destination.choices = [("", _("Choose"))] + _transfer_choices(ip)
+        forms = {"feedback": CF.DutyDateForm(formdata=None, prefix="feedback", on=today),
+                 "parents": CF.DutyDateForm(formdata=None, prefix="parents", on=today),
+                 "transfer": CF.TransferForm(formdata=None, prefix="transfer")}
+        if failed:
+            forms[failed[0]] = failed[1]
+        forms["transfer"].destination.choices = [("", _("Choose"))] + _transfer_choices(ip)
         return {
             "today": today,
             "prompt": workflow.referral_prompt(ip),
             "feedback_overdue": ip.feedback_due is not None and ip.feedback_given_on is None
             and ip.feedback_due < today,
-            "parents_notice_missing": workflow.parents_notice_missing(ip),
-            "feedback_form": CF.DutyDateForm(formdata=None, prefix="feedback", on=today),
-            "parents_form": CF.DutyDateForm(formdata=None, prefix="parents", on=today),
-            "transfer_form": form,
+            "shown": _shown(ip, current_user()),
+            "feedback_form": forms["feedback"], "parents_form": forms["parents"], "transfer_form": forms["transfer"],
             "received_via": profiles().get(ip.received_via) if ip.received_via else None,
         }
     return {"legal_duties": legal_duties}
+
+
+def _refused(user, ip, prefix, form, field, code=None):
+    """The case page again (400), the refused form as typed with the error at its field (`code`: a
+    refusal of the rules, crip/common.py's TRANSITION_ERRORS). When the page no longer shows that form
+    (someone recorded it meanwhile), the summary says why, linked to the duties."""
+    if code:
+        field.errors = [transition_error(code)]
+    if not _shown(ip, user)[prefix]:
+        form.form_errors.extend(field.errors)
+        field.errors = []
+        form.error_anchor = "duties"
+    return _render_case(user, ip, duty_failed=(prefix, form), status=400)
 
 
 def _record(reference, action, fn, prefix):
     user, ip = _load_case(reference)
     form = CF.DutyDateForm(prefix=prefix)
     if not form.validate():
-        return redirect(url_for("crip.case", reference=ip.reference, erreur="date"))
+        return _refused(user, ip, prefix, form, form.on)
     try:
         fn(ip, form.on.data, paris_date(now_utc()))
     except workflow.TransitionError as exc:
         db.session.rollback()
-        return redirect(url_for("crip.case", reference=ip.reference, erreur=exc.code))
+        user, ip = _load_case(reference)
+        return _refused(user, ip, prefix, form, form.on, exc.code)
     _audit(action, target=ip.reference, detail=form.on.data.isoformat())
     db.session.commit()
     flash(_("Recorded on %(ref)s: done on %(date)s.", ref=ip.reference, date=format_date(form.on.data, "short")),
@@ -90,16 +119,16 @@ def transfer(reference):
     user, ip = _load_case(reference)
     key = _key_or_403()
     form = CF.TransferForm(prefix="transfer")
-    form.destination.choices = _transfer_choices(ip)
     if not form.validate():
-        return redirect(url_for("crip.case", reference=ip.reference, erreur="not_served"))
+        return _refused(user, ip, "transfer", form, form.destination)
     try:
         transfers.transfer(db.session, ip, source_private_key=key, destination=form.destination.data,
                            served=profiles(), actor_id=user.id, now=now_utc(),
                            audit_key=current_app.config["AUDIT_KEY"])
     except transfers.TransferError as exc:
         db.session.rollback()
-        return redirect(url_for("crip.case", reference=ip.reference, erreur=exc.code))
+        user, ip = _load_case(reference)
+        return _refused(user, ip, "transfer", form, form.destination, exc.code)
     db.session.commit()
     return redirect(url_for("crip.transferred", reference=ip.reference), code=303)
 

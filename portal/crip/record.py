@@ -24,9 +24,10 @@ def record():
     from ..domain import keys, routing
     user = auth.current_user()
     head = CF.StaffIntakeForm(prefix="ip")
-    child = RF.ChildForm(prefix="child")
-    concern = RF.ConcernForm(prefix="concern")
-    sender = RF.SenderForm(prefix="sender")
+    from ..domain import questionnaire as Q
+    child = RF.step_form(Q.STEPS[Q.CHILD], Q.PUBLIC)(prefix="child")
+    concern = RF.step_form(Q.STEPS[Q.CONCERN], Q.PUBLIC)(prefix="concern")
+    sender = RF.step_form(Q.STEPS[Q.SENDER], Q.PUBLIC)(prefix="sender")
     pc = routing.normalize_postcode(child.postcode.data or "")
     communes = routing.communes_for_postcode(pc) if pc else []
     child.commune.choices = [("", _("Choose the commune"))] + [(c.insee, f"{c.name} ({c.departement})") for c in communes]

@@ -31,7 +31,7 @@ import hashlib
 import hmac
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, as_utc
@@ -90,38 +90,45 @@ def _dialect(session: Session) -> str:
     return bind.dialect.name
 
 
+# The statements record() runs, built once (a line is written on every back-office view).
+_TABLE = AuditEntry.__table__
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_LAST_HASH = select(_TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
+_HASH_BEFORE = (select(_TABLE.c.hash).where(_TABLE.c.id < bindparam("line_id"))
+                .order_by(_TABLE.c.id.desc()).limit(1))
+_INSERT = _TABLE.insert()
+_LINK = (_TABLE.update().where(_TABLE.c.id == bindparam("line_id"))
+         .values(prev_hash=bindparam("line_prev"), hash=bindparam("line_hash")))
+
+
 def record(session: Session, *, key: str | bytes | None, actor_id: int | None, action: str,
            target: str = "", detail: str = "", now: datetime | None = None) -> AuditEntry:
-    """Append one keyed (version 2) line to the log (flushed, not committed). Texts are cut to the
+    """Append one keyed (version 2) line to the log (written, not committed). Texts are cut to the
     column sizes before hashing, so what is stored is exactly what was hashed. Raises
-    AuditKeyMissing when `key` (AUDIT_KEY) is empty: an unkeyed line is never written."""
+    AuditKeyMissing when `key` (AUDIT_KEY) is empty: an unkeyed line is never written. Returns the
+    line as written (not attached to the session)."""
     if not key:
         raise AuditKeyMissing("audit lines are keyed with AUDIT_KEY; none is configured here")
     at = as_utc(now or datetime.now(timezone.utc))
     action = (action or "")[:_ACTION_MAX]
     target = (target or "")[:_TARGET_MAX]
     detail = (detail or "")[:_DETAIL_MAX]
+    line = {"at": at, "actor_id": actor_id, "action": action, "target": target, "detail": detail,
+            "version": KEYED}
+    session.flush()            # the caller's pending changes first, in their usual order
+    conn = session.connection()
     if _dialect(session) == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
-        prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
-        prev_hash = prev or GENESIS
-        entry = AuditEntry(at=at, actor_id=actor_id, action=action, target=target, detail=detail,
-                           prev_hash=prev_hash, version=KEYED,
-                           hash=compute_hash(prev_hash, at, actor_id, action, target, detail, key=key))
-        session.add(entry)
-        session.flush()
-        return entry
+        conn.execute(_LOCK, {"k": ADVISORY_LOCK_KEY})
+        prev_hash = conn.execute(_LAST_HASH).scalar() or GENESIS
+        digest = compute_hash(prev_hash, at, actor_id, action, target, detail, key=key)
+        entry_id = conn.execute(_INSERT, dict(line, prev_hash=prev_hash, hash=digest)).inserted_primary_key[0]
+        return AuditEntry(id=entry_id, prev_hash=prev_hash, hash=digest, **line)
     # SQLite (and anything else): write first to hold the write lock, then link.
-    entry = AuditEntry(at=at, actor_id=actor_id, action=action, target=target, detail=detail,
-                       prev_hash="", hash="", version=KEYED)
-    session.add(entry)
-    session.flush()
-    prev = session.scalar(select(AuditEntry.hash).where(AuditEntry.id < entry.id)
-                          .order_by(AuditEntry.id.desc()).limit(1))
-    entry.prev_hash = prev or GENESIS
-    entry.hash = compute_hash(entry.prev_hash, at, actor_id, action, target, detail, key=key)
-    session.flush()
-    return entry
+    entry_id = conn.execute(_INSERT, dict(line, prev_hash="", hash="")).inserted_primary_key[0]
+    prev_hash = conn.execute(_HASH_BEFORE, {"line_id": entry_id}).scalar() or GENESIS
+    digest = compute_hash(prev_hash, at, actor_id, action, target, detail, key=key)
+    conn.execute(_LINK, {"line_id": entry_id, "line_prev": prev_hash, "line_hash": digest})
+    return AuditEntry(id=entry_id, prev_hash=prev_hash, hash=digest, **line)
 
 
 def head(session: Session) -> str:

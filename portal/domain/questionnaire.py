@@ -26,6 +26,7 @@ def N_(msgid: str) -> str:
 
 
 DASH = "—"
+LOCALE = "@locale"      # a default answer: the language the sender reads the site in
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 
 # --- Steps and paths ------------------------------------------------------------------------------
@@ -43,11 +44,34 @@ PATHS = {
     YOUNG: (WHO, CHILD, CHILDREN, CONCERN, SENDER, FILES),
 }
 MAX_CHILDREN = 12
+# A variant of the young path (not a path): a young person writing about a friend, a brother or a
+# sister. Texts declared for it fall back on the young path's, then on the common ones.
+YOUNG_FRIEND = "young_friend"
+FALLBACK = {YOUNG_FRIEND: YOUNG}
 
 
 def path_of(answers: dict) -> str:
     source = (answers or {}).get("source_type")
     return source if source in PATHS else PUBLIC
+
+
+def audience(answers: dict, path: str | None = None) -> str:
+    """Whose texts a report is asked and read with: its path, or YOUNG_FRIEND."""
+    path = path if path in PATHS else path_of(answers)
+    if path == YOUNG and (answers or {}).get("about") == "other":
+        return YOUNG_FRIEND
+    return path
+
+
+def base_path(variant: str) -> str:
+    return FALLBACK.get(variant, variant)
+
+
+def _pick(variants: dict, variant: str, what: str, default):
+    for key in (variant, FALLBACK.get(variant)):
+        if key in variants and what in variants[key]:
+            return variants[key][what]
+    return default
 
 
 def step_number(path: str, step: str | None) -> tuple[int, int]:
@@ -63,7 +87,7 @@ def step_number(path: str, step: str | None) -> tuple[int, int]:
 
 # --- Vocabularies ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Vocabulary:
     items: tuple            # ((code, msgid), ...) in the order shown
 
@@ -133,6 +157,23 @@ YOUNG_WORRIES = vocab(
     # Translators: familiar register (tu)
     ("other", N_("Something else")),
 )
+# The same worries, when a young person writes about a friend, a brother or a sister.
+YOUNG_FRIEND_WORRIES = vocab(
+    # Translators: familiar register (tu)
+    ("physical", N_("Someone hits them or hurts them")),
+    # Translators: familiar register (tu)
+    ("psychological", N_("Someone shouts at them, threatens them or puts them down")),
+    # Translators: familiar register (tu)
+    ("sexual", N_("Someone touches them in a way they don't want, or makes them do sexual things")),
+    # Translators: familiar register (tu)
+    ("neglect", N_("Nobody looks after them (food, care, being left alone)")),
+    # Translators: familiar register (tu)
+    ("domestic_violence", N_("The adults at home fight or hit each other")),
+    # Translators: familiar register (tu)
+    ("risky_behaviour", N_("They want to run away or to hurt themselves")),
+    # Translators: familiar register (tu)
+    ("other", N_("Something else")),
+)
 CATEGORY_CODES = CATEGORIES.codes
 SINCE = vocab(
     ("days", N_("A few days")), ("weeks", N_("A few weeks")), ("months", N_("A few months")),
@@ -145,6 +186,16 @@ YOUNG_DANGER = vocab(
     ("yes", N_("Yes, I am in danger now")),
     ("unknown", N_("I don't know")),
 )
+YOUNG_FRIEND_DANGER = vocab(
+    ("no", N_("No")),
+    # Translators: familiar register (tu)
+    ("yes", N_("Yes, they are in danger now")),
+    ("unknown", N_("I don't know")),
+)
+# Translators: familiar register (tu)
+ABOUT = vocab(("self", N_("About me")), ("other", N_("About a friend, a brother or a sister")))
+# Translators: familiar register (tu)
+YOUNG_SEXES = vocab(("f", N_("Girl")), ("m", N_("Boy")), ("x", N_("Other, or I'd rather not say")))
 RELATIONS = vocab(
     ("mother", N_("Mother")), ("father", N_("Father")), ("stepparent", N_("Step-parent or partner of a parent")),
     ("grandparent", N_("Grandparent")), ("sibling", N_("Brother or sister")), ("other_family", N_("Other family")),
@@ -191,158 +242,371 @@ class equals:
         return None if self.root else f"{self.key}={self.value}"
 
 
+class empty:
+    """A condition: the answer `key` of this section is empty (for "give a phone or an e-mail")."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def __call__(self, section, _answers) -> bool:
+        return not str((section or {}).get(self.key) or "").strip()
+
+
 def not_path(path: str) -> Callable:
     return lambda _section, answers: path_of(answers) != path
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
+class Box:
+    """Consecutive questions asked together under one legend (a fieldset)."""
+    legend: str | None              # None: the page's title is the legend (its H1)
+    hint: str | None = None
+    anchor: str | None = None       # the fieldset's id, where a secondary action lands
+    variants: dict = field(default_factory=dict)
+
+    def text(self, what: str, variant: str):
+        return _pick(self.variants, variant, what, getattr(self, what))
+
+
+@dataclass(eq=False)
 class Question:
     key: str
     label: str                              # message id
-    kind: str = "text"                      # text long date int choice radio multi bool facts
+    kind: str = "text"                      # text long email tel date int choice radio multi bool facts place
     hint: str | None = None
     vocabulary: Vocabulary | None = None
     shown: Callable = always                # asked (and summarised) only when this holds
     required: Callable = never              # must be answered when shown and this holds
+    missing: str | None = None              # what the sender reads when a required answer is missing
+    check: Callable | None = None           # (section, answers) -> message id of what is wrong, or None
     paths: tuple = tuple(PATHS)             # the paths that ask it
-    variants: dict = field(default_factory=dict)   # path -> {"label"|"hint"|"vocabulary": ...}
+    variants: dict = field(default_factory=dict)   # path or variant -> {"label"|"hint"|"vocabulary"|...: ...}
     group: str | None = None                # consecutive questions of one group read as one summary row
     summary_label: str | None = None        # the label in a summary, when not the question itself
     max_length: int | None = None
+    box: Box | None = None                  # the fieldset it is asked in
+    optional: bool | None = None            # "(optional)" beside it; by default: when never required
+    asked: bool = True                      # False in a variant that does not ask it
+    default: object = None                  # the answer offered before the sender gives one
+    placeholder: str | None = N_("Choose")  # the first option of a list ("choice")
+    unknown_label: str | None = None        # "place": the box to tick when the postcode is not known
+    range: tuple | None = None              # "int": (lowest, highest, message id)
+    attrs: dict = field(default_factory=dict)      # how the browser shows it (autocomplete, rows…)
 
     def text(self, what: str, path: str):
-        return self.variants.get(path, {}).get(what, getattr(self, what))
+        return _pick(self.variants, path, what, getattr(self, what))
 
     def vocabulary_for(self, path: str) -> Vocabulary | None:
         return self.text("vocabulary", path)
 
+    def asked_by(self, variant: str) -> bool:
+        return base_path(variant) in self.paths and bool(self.text("asked", variant))
 
-@dataclass(frozen=True)
+    def marked_optional(self, variant: str) -> bool:
+        chosen = self.text("optional", variant)
+        return self.required is never if chosen is None else chosen
+
+
+@dataclass(eq=False)
 class Step:
     slug: str
     section: str | None         # where its answers live in the report ("children" is a list)
     title: str
     questions: tuple = ()
     variants: dict = field(default_factory=dict)
+    kind: str = "questions"     # questions, or a page with its own hook: list, files, notice
+    intro: str | None = None    # a paragraph under the title
+    notice: str | None = None   # a box before the questions (the 119 for young people)
+    heading: str = "h1"         # h1; "legend": the first fieldset's legend; "question": the first question's
+    more: str | None = None     # the title of the next entries of a repeated step (another child)
+    shown: Callable | None = None       # (answers) -> whether the path goes through it
+    then: Callable | None = None        # (section) -> a step to visit before the next one, or None
 
     def title_for(self, path: str) -> str:
-        return self.variants.get(path, {}).get("title", self.title)
+        return _pick(self.variants, path, "title", self.title)
+
+    def text(self, what: str, path: str):
+        return _pick(self.variants, path, what, getattr(self, what))
 
     def asked(self, path: str):
-        return [q for q in self.questions if path in q.paths]
+        return [q for q in self.questions if q.asked_by(path)]
+
+    @property
+    def repeated(self) -> bool:
+        return self.section == "children"
+
+
+def young_self(answers) -> bool:
+    return path_of(answers) == YOUNG and audience(answers) != YOUNG_FRIEND
+
+
+def _postcode_is_valid(section, _answers):
+    from .routing import normalize_postcode
+    if (section.get("postcode") or "").strip() and normalize_postcode(section["postcode"]) is None:
+        return N_("Enter a postcode of 5 digits, for example 31000.")
+    return None
+
+
+def _age_matches_birth_date(section, _answers):
+    from .priority import age_on, paris_date       # priority reads this module's categories
+    born, age = section.get("birth_date"), section.get("age")
+    if not born or age in (None, ""):
+        return None
+    try:
+        born = born if isinstance(born, date) else date.fromisoformat(born)
+    except ValueError:
+        return None
+    from datetime import timezone
+    if abs(age_on(born, paris_date(datetime.now(timezone.utc))) - int(age)) > 1:
+        return N_("The age does not match the date of birth.")
+    return None
+
+
+def _facts_have_words(section, _answers):
+    for fact in section.get("facts") or []:
+        if fact.get("when") and not (fact.get("what") or "").strip():
+            return N_("Each date needs the fact observed that day.")
+    return None
 
 
 SHORT, LONG = 120, 20000
 YOUNG_ONLY = (YOUNG,)
 NOT_YOUNG = (PUBLIC, PROFESSIONAL, ELECTED)
 PRO_ONLY = (PROFESSIONAL,)
+# Translators: familiar register (tu)
+_YOU_MAY_LEAVE_IT = N_("You can leave it empty.")
+
+IDENTITY = Box(None)
+WHERE = Box(N_("Where the child lives"), anchor="where",
+            variants={YOUNG: {"legend": N_("Where you live")},
+                      # Translators: familiar register (tu)
+                      YOUNG_FRIEND: {"legend": N_("Where they live")}})
+FIRST_ADULT, SECOND_ADULT = Box(N_("First adult")), Box(N_("Second adult"))
+ESTABLISHMENT = Box(N_("Establishment and author"))
+CHILD_SAID = Box(N_("What the child said"))
+FAMILY = Box(N_("The family and what was already done"))
+CONTACT = Box(N_("Your contact details"), hint=N_("Give a phone number or an e-mail address, or both."))
 
 STEPS = {
     WHO: Step(WHO, None, N_("Who are you?"), (
-        Question("source_type", N_("Who are you?"), "radio", vocabulary=SOURCES, required=always),
-        Question("sector", N_("Your sector"), "choice", vocabulary=SECTORS,
-                 shown=equals("source_type", PROFESSIONAL), required=always),
-    )),
+        Question("source_type", N_("Who are you?"), "radio", vocabulary=SOURCES, required=always,
+                 missing=N_("Choose who you are."),
+                 hint=N_("Young people: you will be asked fewer questions, in simple words. You can also call the 119 (free, day and night) or chat on allo119.gouv.fr.")),
+        Question("sector", N_("Your sector"), "choice", vocabulary=SECTORS, placeholder=N_("Choose your sector"),
+                 shown=equals("source_type", PROFESSIONAL), required=always, missing=N_("Choose your sector.")),
+        # Translators: familiar register (tu)
+        Question("about", N_("Who are you writing about?"), "radio", vocabulary=ABOUT,
+                 shown=equals("source_type", YOUNG), required=always,
+                 # Translators: familiar register (tu)
+                 missing=N_("Choose who you are writing about.")),
+    ), heading="question"),
     CHILD: Step(CHILD, "children", N_("About the child"), (
         Question("first_name", N_("First name"), hint=N_("Leave empty if you don't know."), max_length=SHORT,
-                 group="child_name", summary_label=N_("Name"),
-                 variants={YOUNG: {"hint": N_("Of you, or of your friend. You can leave it empty.")}}),
+                 group="child_name", summary_label=N_("Name"), box=IDENTITY,
+                 # Translators: familiar register (tu)
+                 variants={YOUNG: {"label": N_("Your first name"), "hint": _YOU_MAY_LEAVE_IT},
+                           # Translators: familiar register (tu)
+                           YOUNG_FRIEND: {"label": N_("Their first name"), "hint": _YOU_MAY_LEAVE_IT}},
+                 attrs={"autocomplete": "off"}),
         Question("last_name", N_("Last name"), hint=N_("Leave empty if you don't know."), max_length=SHORT,
-                 group="child_name"),
-        Question("birth_date", N_("Date of birth"), "date", hint=N_("If you know it.")),
-        Question("age", N_("Age in years"), "int", hint=N_("If you don't know the date of birth.")),
-        Question("age_estimate", N_("Approximate age"), "choice", vocabulary=AGE_BANDS,
-                 hint=N_("If you know neither the date of birth nor the age.")),
-        Question("sex", N_("Sex"), "radio", vocabulary=SEXES),
+                 group="child_name", box=IDENTITY,
+                 # Translators: familiar register (tu)
+                 variants={YOUNG: {"label": N_("Your last name"), "hint": _YOU_MAY_LEAVE_IT},
+                           # Translators: familiar register (tu)
+                           YOUNG_FRIEND: {"label": N_("Their last name"), "hint": _YOU_MAY_LEAVE_IT}}),
+        Question("birth_date", N_("Date of birth"), "date", hint=N_("If you know it."), box=IDENTITY,
+                 # Translators: familiar register (tu)
+                 variants={YOUNG: {"label": N_("Your date of birth"), "hint": _YOU_MAY_LEAVE_IT},
+                           # Translators: familiar register (tu)
+                           YOUNG_FRIEND: {"label": N_("Their date of birth")}}),
+        Question("age", N_("Age in years"), "int", hint=N_("If you don't know the date of birth."), box=IDENTITY,
+                 range=(0, 21, N_("Enter an age between 0 and 21.")), check=_age_matches_birth_date,
+                 # Translators: familiar register (tu)
+                 variants={YOUNG: {"label": N_("How old are you?"), "hint": None},
+                           # Translators: familiar register (tu)
+                           YOUNG_FRIEND: {"label": N_("How old are they?"), "hint": None}}),
+        Question("age_estimate", N_("Approximate age"), "choice", vocabulary=AGE_BANDS, box=IDENTITY,
+                 hint=N_("If you know neither the date of birth nor the age."),
+                 variants={YOUNG: {"asked": False},
+                           # Translators: familiar register (tu)
+                           YOUNG_FRIEND: {"asked": True, "label": N_("If you are not sure: about how old?"),
+                                          "hint": None}}),
+        Question("sex", N_("Sex"), "radio", vocabulary=SEXES, box=IDENTITY,
+                 # Translators: familiar register (tu)
+                 variants={YOUNG: {"label": N_("You are"), "vocabulary": YOUNG_SEXES},
+                           YOUNG_FRIEND: {"label": N_("Sex"), "vocabulary": SEXES}}),
         Question("school", N_("School and class"), hint=N_("For example: École Jules Ferry, CE2."),
-                 paths=NOT_YOUNG, max_length=SHORT),
-        Question("postcode", N_("Postcode where the child lives"), group="place",
+                 paths=NOT_YOUNG, max_length=SHORT, box=IDENTITY),
+        Question("postcode", N_("Postcode where the child lives"), "place", group="place", box=WHERE,
                  hint=N_("5 digits, for example 31000. Used to send your report to the right team."),
-                 summary_label=N_("Where the child lives"),
-                 variants={YOUNG: {"summary_label": N_("Where you live")}}),
-        Question("address", N_("Address"), hint=N_("If you know it: street and number."), max_length=300),
-        Question("lives_with", N_("Who does the child live with?"), "choice", vocabulary=LIVES_WITH, paths=NOT_YOUNG),
-    ), variants={YOUNG: {"title": N_("About you or your friend")}}),
+                 summary_label=N_("Where the child lives"), unknown_label=N_("I don't know where the child lives"),
+                 required=lambda section, _a: not section.get("postcode_unknown"), check=_postcode_is_valid,
+                 missing=N_("Enter the postcode, or tick “I don't know where the child lives”."),
+                 variants={YOUNG: {"summary_label": N_("Where you live"),
+                                   # Translators: familiar register (tu)
+                                   "label": N_("Your postcode"),
+                                   # Translators: familiar register (tu)
+                                   "hint": N_("5 digits, for example 31000. So that your message reaches the right team."),
+                                   # Translators: familiar register (tu)
+                                   "unknown_label": N_("I don't know my postcode"),
+                                   # Translators: familiar register (tu)
+                                   "missing": N_("Enter your postcode, or tick “I don't know my postcode”.")},
+                           # Translators: familiar register (tu)
+                           YOUNG_FRIEND: {"summary_label": N_("Where they live"),
+                                          # Translators: familiar register (tu)
+                                          "label": N_("The postcode where they live"),
+                                          # Translators: familiar register (tu)
+                                          "unknown_label": N_("I don't know where they live"),
+                                          # Translators: familiar register (tu)
+                                          "missing": N_("Enter the postcode, or tick “I don't know where they live”.")}}),
+        Question("address", N_("Address"), hint=N_("If you know it: street and number."), max_length=300, box=WHERE,
+                 # Translators: familiar register (tu)
+                 variants={YOUNG: {"label": N_("Your address"), "hint": _YOU_MAY_LEAVE_IT},
+                           # Translators: familiar register (tu)
+                           YOUNG_FRIEND: {"label": N_("Their address")}}),
+        Question("lives_with", N_("Who does the child live with?"), "choice", vocabulary=LIVES_WITH, paths=NOT_YOUNG,
+                 box=WHERE),
+    ), variants={YOUNG: {"title": N_("About you"),
+                         # Translators: familiar register (tu)
+                         "intro": N_("Only where you live is needed, so that the right team can help. Everything else is up to you.")},
+                 # Translators: familiar register (tu)
+                 YOUNG_FRIEND: {"title": N_("About your friend, brother or sister"),
+                                # Translators: familiar register (tu)
+                                "intro": N_("Only where they live is needed, so that the right team can help. Everything else is up to you."),
+                                # Translators: familiar register (tu)
+                                "more": N_("Another friend, brother or sister (%(n)s)")}},
+        heading="legend", more=N_("Another child (%(n)s)")),
+    CHILDREN: Step(CHILDREN, "children", N_("Children concerned"), kind="list",
+                   shown=lambda answers: not young_self(answers),
+                   # Translators: familiar register (tu)
+                   variants={YOUNG_FRIEND: {"title": N_("The young people you are writing about")}}),
     ADULTS: Step(ADULTS, "adults", N_("Adults concerned"), (
-        Question("adult1_name", N_("Name"), group="adult1", summary_label=N_("First adult"), max_length=SHORT),
-        Question("adult1_relation", N_("Relation to the child"), "choice", vocabulary=RELATIONS, group="adult1"),
-        Question("adult1_contact", N_("Address or phone, if known"), group="adult1", max_length=300),
-        Question("adult2_name", N_("Name"), group="adult2", summary_label=N_("Second adult"), max_length=SHORT),
-        Question("adult2_relation", N_("Relation to the child"), "choice", vocabulary=RELATIONS, group="adult2"),
-        Question("adult2_contact", N_("Address or phone, if known"), group="adult2", max_length=300),
+        Question("adult1_name", N_("Name"), group="adult1", summary_label=N_("First adult"), max_length=SHORT,
+                 box=FIRST_ADULT),
+        Question("adult1_relation", N_("Relation to the child"), "choice", vocabulary=RELATIONS, group="adult1",
+                 box=FIRST_ADULT),
+        Question("adult1_contact", N_("Address or phone, if known"), group="adult1", max_length=300, box=FIRST_ADULT),
+        Question("adult2_name", N_("Name"), group="adult2", summary_label=N_("Second adult"), max_length=SHORT,
+                 box=SECOND_ADULT),
+        Question("adult2_relation", N_("Relation to the child"), "choice", vocabulary=RELATIONS, group="adult2",
+                 box=SECOND_ADULT),
+        Question("adult2_contact", N_("Address or phone, if known"), group="adult2", max_length=300, box=SECOND_ADULT),
         Question("others", N_("Other adults or children in the household"), "long",
-                 hint=N_("For example brothers and sisters, a partner, grandparents.")),
-    ), ),
+                 hint=N_("For example brothers and sisters, a partner, grandparents."), attrs={"rows": 4}),
+    ), intro=N_("Parents or other adults who live with the child or look after them. Leave empty what you do not know.")),
     CONCERN: Step(CONCERN, "concern", N_("What worries you"), (
         Question("categories", N_("What worries you?"), "multi", vocabulary=CATEGORIES, required=always,
+                 missing=N_("Choose at least one kind of worry."),
                  variants={YOUNG: {"vocabulary": YOUNG_WORRIES,
                                    # Translators: familiar register (tu)
-                                   "label": N_("What is happening to you?")}}),
+                                   "label": N_("What is happening to you?"),
+                                   # Translators: familiar register (tu)
+                                   "missing": N_("Choose at least one thing that is happening.")},
+                           YOUNG_FRIEND: {"vocabulary": YOUNG_FRIEND_WORRIES,
+                                          # Translators: familiar register (tu)
+                                          "label": N_("What is happening to them?")}}),
         Question("account", N_("Describe what you saw, heard or were told"), "long",
                  hint=N_("Facts, with dates if you have them, and who told you. Write in your own language if you prefer."),
-                 required=not_path(PROFESSIONAL),
+                 required=not_path(PROFESSIONAL), missing=N_("Describe what worries you."), attrs={"rows": 10},
                  variants={YOUNG: {"label": N_("What is happening?"),
-                                   "hint": N_("Write it as you would say it. Short is fine.")},
+                                   "hint": N_("Write it as you would say it. Short is fine."),
+                                   "missing": N_("Write a few words about what is happening.")},
                            PROFESSIONAL: {"label": N_("Anything the dated facts do not say"),
-                                          "hint": N_("The facts, each with its date, are asked on the next page: write here only what they do not carry.")}}),
+                                          "hint": N_("The facts, each with its date, are asked on the next page: write here only what they do not carry."),
+                                          "attrs": {"rows": 6}}}),
         Question("since", N_("Since when?"), "choice", vocabulary=SINCE),
         Question("danger_now", N_("Is the child in danger right now?"), "radio", vocabulary=DANGER, required=always,
+                 missing=N_("Answer whether the child is in danger right now."),
                  variants={YOUNG: {"vocabulary": YOUNG_DANGER,
                                    # Translators: familiar register (tu)
-                                   "label": N_("Are you in danger right now?")}}),
-    )),
+                                   "label": N_("Are you in danger right now?"),
+                                   # Translators: familiar register (tu)
+                                   "missing": N_("Answer whether you are in danger right now.")},
+                           YOUNG_FRIEND: {"vocabulary": YOUNG_FRIEND_DANGER,
+                                          # Translators: familiar register (tu)
+                                          "label": N_("Are they in danger right now?"),
+                                          # Translators: familiar register (tu)
+                                          "missing": N_("Answer whether they are in danger right now.")}}),
+    ), variants={YOUNG: {"title": N_("What is happening"),
+                         # Translators: familiar register (tu)
+                         "notice": N_("You can also talk to someone now: call the 119 (free, day and night, it does not show on the phone bill) or chat on allo119.gouv.fr. If you can, call from a place where you feel safe.")}},
+        then=lambda section: URGENT if section.get("danger_now") == "yes" else None),
+    URGENT: Step(URGENT, None, N_("Call now if the child is in danger"), kind="notice"),
     PRO: Step(PRO, "pro", N_("Professional transmission"), (
-        Question("establishment", N_("Establishment or service"), required=always, max_length=200),
-        Question("establishment_address", N_("Address of the establishment"), max_length=300),
-        Question("head_name", N_("Name of the head of the school"), max_length=SHORT,
+        Question("establishment", N_("Establishment or service"), required=always, max_length=200,
+                 missing=N_("Enter your establishment or service."), box=ESTABLISHMENT,
+                 attrs={"autocomplete": "organization"}),
+        Question("establishment_address", N_("Address of the establishment"), max_length=300, box=ESTABLISHMENT,
+                 attrs={"autocomplete": "street-address"}),
+        Question("head_name", N_("Name of the head of the school"), max_length=SHORT, box=ESTABLISHMENT,
                  shown=equals("sector", "school", root=True)),
-        Question("author_name", N_("Your name"), required=always, max_length=SHORT),
-        Question("author_role", N_("Your role"), required=always, max_length=SHORT,
-                 hint=N_("For example: head teacher, school nurse, social worker.")),
-        Question("author_phone", N_("Professional phone"), max_length=30),
-        Question("author_email", N_("Professional e-mail"), max_length=200),
-        Question("facts", N_("Facts observed, each with its date"), "facts", required=always),
-        Question("child_spoke_on", N_("When did the child speak?"), "date"),
-        Question("child_spoke_how", N_("How did the child speak, and to whom?"), "long",
-                 hint=N_("For example: alone with the school nurse, after a class; spontaneously or when asked.")),
-        Question("child_words", N_("The child's own words"), "long",
+        Question("author_name", N_("Your name"), required=always, max_length=SHORT, missing=N_("Enter your name."),
+                 box=ESTABLISHMENT, attrs={"autocomplete": "name"}),
+        Question("author_role", N_("Your role"), required=always, max_length=SHORT, missing=N_("Enter your role."),
+                 hint=N_("For example: head teacher, school nurse, social worker."), box=ESTABLISHMENT,
+                 attrs={"autocomplete": "organization-title"}),
+        Question("author_phone", N_("Professional phone"), "tel", max_length=30, box=ESTABLISHMENT,
+                 required=empty("author_email"),
+                 missing=N_("Give a phone number or an e-mail address so the CRIP can reach you.")),
+        Question("author_email", N_("Professional e-mail"), "email", max_length=200, box=ESTABLISHMENT, optional=False),
+        Question("facts", N_("Facts observed, each with its date"), "facts", required=always, check=_facts_have_words,
+                 missing=N_("Describe at least one fact, with its date if you know it.")),
+        Question("child_spoke_on", N_("When did the child speak?"), "date", box=CHILD_SAID),
+        Question("child_spoke_how", N_("How did the child speak, and to whom?"), "long", box=CHILD_SAID,
+                 hint=N_("For example: alone with the school nurse, after a class; spontaneously or when asked."),
+                 attrs={"rows": 3}),
+        Question("child_words", N_("The child's own words"), "long", box=CHILD_SAID,
                  hint=N_("Write them exactly as said, in quotation marks, without interpreting.")),
-        Question("parental_authority", N_("Who holds parental authority?"), "choice", vocabulary=PARENTAL_AUTHORITY),
-        Question("context", N_("Family and social context"), "long"),
-        Question("other_services", N_("Other services already involved"), "long",
-                 hint=N_("For example: social worker of the département, PMI, a doctor, an educational measure.")),
-        Question("actions", N_("Actions already taken"), "long"),
+        Question("parental_authority", N_("Who holds parental authority?"), "choice", vocabulary=PARENTAL_AUTHORITY,
+                 box=FAMILY),
+        Question("context", N_("Family and social context"), "long", box=FAMILY),
+        Question("other_services", N_("Other services already involved"), "long", box=FAMILY,
+                 hint=N_("For example: social worker of the département, PMI, a doctor, an educational measure."),
+                 attrs={"rows": 3}),
+        Question("actions", N_("Actions already taken"), "long", box=FAMILY),
         Question("parents_told", N_("Were the parents told about this report?"), "radio", vocabulary=YES_NO,
-                 required=always),
+                 required=always, missing=N_("Say whether the parents were told.")),
         Question("parents_not_told_why", N_("Why were the parents not told?"), "long",
-                 hint=N_("For example: telling them would put the child at risk."),
-                 shown=equals("parents_told", "no"), required=always),
+                 hint=N_("For example: telling them would put the child at risk."), attrs={"rows": 3},
+                 shown=equals("parents_told", "no"), required=always,
+                 missing=N_("Explain why the parents were not told.")),
         Question("hierarchy_copy", N_("Is a copy sent to your hierarchy (for schools: IEN or DASEN)?"), "radio",
-                 vocabulary=YES_NO, required=always),
+                 vocabulary=YES_NO, required=always, missing=N_("Say whether a copy is sent to your hierarchy.")),
         Question("signalement", N_("Has a signalement been sent to the procureur de la République?"), "radio",
-                 vocabulary=SIGNALEMENT, required=always),
-    )),
+                 vocabulary=SIGNALEMENT, required=always,
+                 missing=N_("Say whether a signalement was sent to the procureur.")),
+    ), intro=N_("The questions follow the transmission form used in schools (Éducation nationale). The CRIP will tell you what follows your report.")),
     SENDER: Step(SENDER, "sender", N_("About you"), (
         Question("anonymous", N_("Do you want to give your name?"), "radio", vocabulary=ANONYMOUS,
-                 required=not_path(PROFESSIONAL),
-                 shown=not_path(PROFESSIONAL)),
-        Question("name", N_("Your name"), max_length=SHORT, shown=equals("anonymous", "no"), required=always),
+                 required=not_path(PROFESSIONAL), shown=not_path(PROFESSIONAL),
+                 missing=N_("Choose whether you give your name."), variants={YOUNG: {"default": "yes"},
+                                                                            # owed feedback (L226-5): named by default
+                                                                            ELECTED: {"default": "no"}}),
+        Question("name", N_("Your name"), max_length=SHORT, shown=equals("anonymous", "no"), required=always,
+                 missing=N_("Enter your name, or choose to stay anonymous."), box=CONTACT,
+                 attrs={"autocomplete": "name"}),
         Question("relation", N_("Your relation to the child"), "choice", vocabulary=SENDER_RELATIONS,
-                 shown=equals("anonymous", "no")),
-        Question("phone", N_("Phone"), max_length=30, shown=equals("anonymous", "no")),
-        Question("email", N_("E-mail"), max_length=200, shown=equals("anonymous", "no")),
+                 shown=equals("anonymous", "no"), box=CONTACT),
+        Question("phone", N_("Phone"), "tel", max_length=30, shown=equals("anonymous", "no"), box=CONTACT,
+                 required=empty("email"),
+                 missing=N_("Give a phone number or an e-mail address, or choose to stay anonymous.")),
+        Question("email", N_("E-mail"), "email", max_length=200, shown=equals("anonymous", "no"), box=CONTACT,
+                 optional=False),
         Question("contact_language", N_("Language you prefer to be contacted in"), "choice",
-                 vocabulary=LANGUAGE_NAMES),
+                 vocabulary=LANGUAGE_NAMES, placeholder=None, default=LOCALE),
         Question("wants_feedback", N_("I would like to know what follows my report"), "bool",
                  hint=N_("The CRIP answers within 3 months, as far as the child's interest and professional secrecy allow."),
                  shown=not_path(PROFESSIONAL)),
-    )),
+    ), intro=N_("You may stay anonymous. If you give a way to reach you, the team can ask you questions, which often helps the child."),
+        variants={PROFESSIONAL: {"intro": N_("Your professional contact details were given on the previous page. As a professional, you will be told what follows your report.")}}),
+    FILES: Step(FILES, None, N_("Documents"), kind="files"),
 }
 # Vocabularies whose labels are names in themselves, not message ids.
 UNTRANSLATED = (LANGUAGE_NAMES,)
 # Every vocabulary a label test must cover.
 VOCABULARIES = (SOURCES, SECTORS, SEXES, AGE_BANDS, LIVES_WITH, CATEGORIES, YOUNG_WORRIES, SINCE, DANGER,
-                YOUNG_DANGER, RELATIONS, SENDER_RELATIONS, YES_NO, SIGNALEMENT, ANONYMOUS, PARENTAL_AUTHORITY)
+                YOUNG_DANGER, YOUNG_FRIEND_WORRIES, YOUNG_FRIEND_DANGER, ABOUT, YOUNG_SEXES, RELATIONS,
+                SENDER_RELATIONS, YES_NO, SIGNALEMENT, ANONYMOUS, PARENTAL_AUTHORITY)
 
 
 def question(step: str, key: str) -> Question:
@@ -350,13 +614,13 @@ def question(step: str, key: str) -> Question:
 
 
 def is_shown(q: Question, section: dict, answers: dict) -> bool:
-    return path_of(answers) in q.paths and bool(q.shown(section or {}, answers or {}))
+    return q.asked_by(audience(answers)) and bool(q.shown(section or {}, answers or {}))
 
 
 def conditions(step: str, path: str, section: dict, answers: dict) -> dict:
     """For a step's conditional questions: key -> (shown now, "key=value" the browser can watch)."""
     out = {}
-    for q in STEPS[step].asked(path):
+    for q in STEPS[step].asked(audience(answers, path) if path == path_of(answers) else path):
         if q.shown is not always:
             out[q.key] = (is_shown(q, section, answers), getattr(q.shown, "in_page", None))
     return out
@@ -364,6 +628,59 @@ def conditions(step: str, path: str, section: dict, answers: dict) -> dict:
 
 def is_required(q: Question, section: dict, answers: dict) -> bool:
     return is_shown(q, section, answers) and bool(q.required(section or {}, answers or {}))
+
+
+def is_empty(q: Question, value) -> bool:
+    if q.kind == "facts":
+        return not any((fact.get("what") or "").strip() for fact in value or [])
+    if q.kind in ("multi",):
+        return not value
+    if q.kind == "bool":
+        return not value
+    return value is None or not str(value).strip()
+
+
+def problems(step: Step, variant: str, section: dict, answers: dict) -> dict:
+    """What the declaration refuses in a step's answers: key -> message id (the first problem of each)."""
+    found = {}
+    for q in step.asked(variant):
+        if not is_shown(q, section, answers):
+            continue
+        if is_required(q, section, answers) and is_empty(q, section.get(q.key)):
+            found[q.key] = q.text("missing", variant) or N_("This field is required.")
+        elif q.check is not None:
+            wrong = q.check(section, answers)
+            if wrong:
+                found[q.key] = wrong
+    return found
+
+
+def steps_of(answers: dict) -> list:
+    """The steps a report goes through, in order: its path, without the steps it skips."""
+    return [slug for slug in PATHS[path_of(answers)] if STEPS[slug].shown is None or STEPS[slug].shown(answers)]
+
+
+def next_step(answers: dict, slug: str, section: dict | None = None) -> str | None:
+    """The step after `slug` for these answers (None: the check page)."""
+    step = STEPS.get(slug)
+    detour = step.then(section or {}) if step is not None and step.then is not None else None
+    if detour:
+        return detour
+    order = steps_of(answers)
+    if slug == URGENT:
+        slug = CONCERN
+    idx = order.index(slug) if slug in order else 0
+    return order[idx + 1] if idx + 1 < len(order) else None
+
+
+def previous_step(answers: dict, slug: str) -> str | None:
+    """The step before `slug` (None: the start page)."""
+    if slug == URGENT:
+        return CONCERN
+    order = steps_of(answers)
+    if slug not in order or order.index(slug) == 0:
+        return None
+    return order[order.index(slug) - 1]
 
 
 # --- Reading answers ------------------------------------------------------------------------------
@@ -459,15 +776,16 @@ class _Reader:
             if q.kind == "facts":
                 out.extend(self.facts(q, section, step.slug))
                 continue
-            if q.key == "postcode":
-                out.append(Row(q.group, self._(q.text("summary_label", self.path)), self.place(section),
+            if q.kind == "place":
+                out.append(Row(q.group, self._(q.text("summary_label", self.path)), self.place(q, section),
                                step.slug, n))
                 continue
             value = self.value(q, section)
             if q.group:
                 if q.group not in groups:
                     groups[q.group] = len(out)
-                    out.append(Row(q.group, self._(q.summary_label or q.label), "", step.slug, n))
+                    out.append(Row(q.group, self._(q.text("summary_label", self.path) or q.text("label", self.path)),
+                                   "", step.slug, n))
                 if value:
                     row = out[groups[q.group]]
                     joiner = " " if q.group == "child_name" else " – "
@@ -478,11 +796,11 @@ class _Reader:
                            value or DASH, step.slug, n, multiline=q.kind == "long" and bool(value)))
         return [r if r.value else Row(r.key, r.label, DASH, r.step, r.n) for r in out]
 
-    def place(self, child: dict) -> str:
+    def place(self, q: Question, child: dict) -> str:
         if child.get("postcode"):
             return " ".join(p for p in (child.get("postcode"), child.get("commune_name")) if p)
         if child.get("postcode_unknown"):
-            return self._("I don't know where the child lives")
+            return self._(q.text("unknown_label", self.path))
         return DASH
 
     def facts(self, q: Question, section: dict, slug: str) -> list:
@@ -504,13 +822,14 @@ def summary(answers: dict, path: str | None = None, locale: str = "fr", *, files
     or None not to show a documents section."""
     answers = answers or {}
     path = path if path in PATHS else path_of(answers)
-    reader = _Reader(locale, path)
+    variant = audience(answers, path)
+    reader = _Reader(locale, variant)
     sections = []
     for slug in PATHS[path]:
-        step = STEPS.get(slug)
+        step = STEPS[slug]
         if slug == CHILD:
             for i, child in enumerate(answers.get("children") or []):
-                title = reader._(step.title_for(path)) if len(answers.get("children")) == 1 \
+                title = reader._(step.title_for(variant)) if len(answers.get("children")) == 1 \
                     else reader._("Child %(n)s", n=i + 1)
                 sections.append(Section(title, slug, tuple(reader.rows(step, child, answers, i)), i))
             continue
@@ -520,14 +839,14 @@ def summary(answers: dict, path: str | None = None, locale: str = "fr", *, files
                 sections.append(Section(reader._("Documents"), slug,
                                         (Row("files", reader._("Attached files"), names, slug),)))
             continue
-        if step is None:
+        if step.kind != "questions":
             continue
         section = answers if step.section is None else (answers.get(step.section) or {})
         if step.section is not None and step.section not in answers:
             continue
         rows = reader.rows(step, section, answers)
         if rows:
-            sections.append(Section(reader._(step.title_for(path)), slug, tuple(rows)))
+            sections.append(Section(reader._(step.title_for(variant)), slug, tuple(rows)))
     return sections
 
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
-from sqlalchemy import and_, delete, or_
+from sqlalchemy import and_, bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import StaffSession, StaffUser
@@ -48,15 +49,22 @@ def start(session: Session, user: StaffUser, *, stage: str, crip_key: bytes | No
     return session_id, key
 
 
+@lru_cache(maxsize=1)
+def _find_statement():
+    """The session and its account in one round trip (built once: every back-office request runs it)."""
+    return (select(StaffSession, StaffUser).outerjoin(StaffUser, StaffUser.id == StaffSession.user_id)
+            .where(StaffSession.id == bindparam("session_row")))
+
+
 def find(session: Session, session_id: bytes, *, now: datetime, idle_seconds: int,
          pending_seconds: int) -> StaffSession | None:
     """The live session for this id, or None. A session idle too long, or whose account was
     deactivated or signed out everywhere, is deleted on the spot."""
-    row = session.get(StaffSession, row_id(session_id))
-    if row is None:
+    found = session.execute(_find_statement(), {"session_row": row_id(session_id)}).first()
+    if found is None:
         return None
+    row, user = found              # one round trip; the account stays in the session for current_user()
     limit = idle_seconds if row.stage == "full" else pending_seconds
-    user = session.get(StaffUser, row.user_id)
     if (_aware(row.seen_at) + timedelta(seconds=limit) < now or user is None or not user.active
             or user.session_epoch != row.epoch):
         session.delete(row)

@@ -58,6 +58,7 @@ def transfer(session: Session, ip: IP, *, source_private_key: bytes, destination
         ip.sealed = _reseal(source_private_key, pk, ip.sealed)
         for child in ip.children:
             child.sealed = _reseal(source_private_key, pk, child.sealed)
+            child.desk_digest = None     # keyed from the source's private key: the destination makes its own
         for att in ip.attachments:
             att.sealed = _reseal(source_private_key, pk, att.sealed)
         for msg in ip.messages:

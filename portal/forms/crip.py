@@ -65,7 +65,8 @@ class DutyDateForm(BaseForm):
 
 
 class TransferForm(BaseForm):
-    destination = SelectField(_l("CRIP to transfer to"), choices=[],
+    # which CRIP may receive it is portal.domain.transfer's rule (TransferError "same", "not_served")
+    destination = SelectField(_l("CRIP to transfer to"), choices=[], validate_choice=False,
                               validators=[InputRequired(_l("Choose the CRIP to transfer to."))])
 
 

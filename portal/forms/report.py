@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from .base import BaseForm
+from .base import BaseForm, form_data
 from wtforms import (
     BooleanField, DateField, FieldList, FormField, IntegerField, MultipleFileField, RadioField, SelectField,
     SelectMultipleField, StringField, TextAreaField,
@@ -33,134 +33,16 @@ def not_in_future(form, field):
         raise ValidationError(_l("The date cannot be in the future."))
 
 
-# Labels, hints and answer vocabularies come from the one declaration (portal/domain/questionnaire.py).
-CHOOSE = ("", _l("Choose"))
-
+# Every step's form is built from the one declaration (portal/domain/questionnaire.py): labels, hints,
+# answer vocabularies, what is required and when, what is checked. Nothing about a question is here.
 
 def choices(vocabulary, placeholder=None) -> list:
     items = [(code, label if vocabulary in Q.UNTRANSLATED else _l(label)) for code, label in vocabulary.items]
-    return ([placeholder] if placeholder else []) + items
-
-
-def label(step, key, path=Q.PUBLIC):
-    return _l(Q.question(step, key).text("label", path))
-
-
-def hint(step, key, path=Q.PUBLIC):
-    text = Q.question(step, key).text("hint", path)
-    return _l(text) if text else ""
-
-
-SOURCE_CHOICES = choices(Q.SOURCES)
-SECTOR_CHOICES = choices(Q.SECTORS, ("", _l("Choose your sector")))
-SEX_CHOICES = choices(Q.SEXES)
-AGE_ESTIMATE_CHOICES = choices(Q.AGE_BANDS, CHOOSE)
-LIVES_WITH_CHOICES = choices(Q.LIVES_WITH, CHOOSE)
-CATEGORY_LABELS = dict(choices(Q.CATEGORIES))
-SINCE_CHOICES = choices(Q.SINCE, CHOOSE)
-DANGER_CHOICES = choices(Q.DANGER)
-RELATION_CHOICES = choices(Q.RELATIONS, CHOOSE)
-SENDER_RELATION_CHOICES = choices(Q.SENDER_RELATIONS, CHOOSE)
-YES_NO = choices(Q.YES_NO)
-SIGNALEMENT_CHOICES = choices(Q.SIGNALEMENT)
-PARENTAL_AUTHORITY_CHOICES = choices(Q.PARENTAL_AUTHORITY, CHOOSE)
-LANGUAGE_CHOICES = choices(Q.LANGUAGE_NAMES)
+    return ([("", _l(placeholder))] if placeholder else []) + items
 
 
 class StepForm(BaseForm):
-    """Cross-field rules live in validate_<field> methods; a field that has one must not carry
-    Optional(), which would stop validation before the rule runs on an empty value."""
-
-
-class WhoForm(StepForm):
-    source_type = RadioField(label(Q.WHO, "source_type"), choices=SOURCE_CHOICES,
-                             validators=[InputRequired(_l("Choose who you are."))])
-    sector = SelectField(label(Q.WHO, "sector"), choices=SECTOR_CHOICES, default="")
-
-    def validate_sector(self, field):
-        if self.source_type.data == Q.PROFESSIONAL and not field.data:
-            raise ValidationError(_l("Choose your sector."))
-
-
-def _child_field(key, cls, path=Q.PUBLIC, **kw):
-    return cls(label(Q.CHILD, key, path), description=hint(Q.CHILD, key, path), **kw)
-
-
-class ChildForm(StepForm):
-    first_name = _child_field("first_name", StringField, validators=[Optional(), Length(max=SHORT)])
-    last_name = _child_field("last_name", StringField, validators=[Optional(), Length(max=SHORT)])
-    birth_date = _child_field("birth_date", DateField, validators=[Optional(), not_in_future])
-    age = _child_field("age", IntegerField, validators=[Optional(), NumberRange(0, 21, _l("Enter an age between 0 and 21."))])
-    age_estimate = _child_field("age_estimate", SelectField, choices=AGE_ESTIMATE_CHOICES, validators=[Optional()], default="")
-    sex = _child_field("sex", RadioField, choices=SEX_CHOICES, validators=[Optional()])
-    school = _child_field("school", StringField, validators=[Optional(), Length(max=SHORT)])
-    postcode = _child_field("postcode", StringField, validators=[Length(max=10)])
-    commune = SelectField(_l("Commune"), choices=[], validators=[Optional()], validate_choice=False, default="")
-    postcode_unknown = BooleanField(_l("I don't know where the child lives"))
-    address = _child_field("address", StringField, validators=[Optional(), Length(max=300)])
-    lives_with = _child_field("lives_with", SelectField, choices=LIVES_WITH_CHOICES, validators=[Optional()], default="")
-
-    def validate_postcode(self, field):
-        from ..domain import routing
-        if field.data and routing.normalize_postcode(field.data) is None:
-            raise ValidationError(_l("Enter a postcode of 5 digits, for example 31000."))
-        if not field.data and not self.postcode_unknown.data:
-            raise ValidationError(_l("Enter the postcode, or tick “I don't know where the child lives”."))
-
-    def validate_age(self, field):
-        if self.birth_date.data and field.data is not None:
-            from ..domain.priority import age_on
-            if abs(age_on(self.birth_date.data, _paris_today()) - field.data) > 1:
-                raise ValidationError(_l("The age does not match the date of birth."))
-
-
-class YoungChildForm(ChildForm):
-    """The young-person path: fewer, plainer questions; only where the child lives is asked for."""
-    first_name = _child_field("first_name", StringField, Q.YOUNG, validators=[Optional(), Length(max=SHORT)])
-
-
-def _adult(key, cls, **kw):
-    return cls(label(Q.ADULTS, key), description=hint(Q.ADULTS, key), **kw)
-
-
-class AdultsForm(StepForm):
-    adult1_name = _adult("adult1_name", StringField, validators=[Optional(), Length(max=SHORT)])
-    adult1_relation = _adult("adult1_relation", SelectField, choices=RELATION_CHOICES, validators=[Optional()], default="")
-    adult1_contact = _adult("adult1_contact", StringField, validators=[Optional(), Length(max=300)])
-    adult2_name = _adult("adult2_name", StringField, validators=[Optional(), Length(max=SHORT)])
-    adult2_relation = _adult("adult2_relation", SelectField, choices=RELATION_CHOICES, validators=[Optional()], default="")
-    adult2_contact = _adult("adult2_contact", StringField, validators=[Optional(), Length(max=300)])
-    others = _adult("others", TextAreaField, validators=[Optional(), Length(max=LONG)])
-
-
-def _concern(key, cls, path=Q.PUBLIC, **kw):
-    return cls(label(Q.CONCERN, key, path), description=hint(Q.CONCERN, key, path), **kw)
-
-
-class ConcernForm(StepForm):
-    categories = _concern("categories", MultiCheckboxField, choices=choices(Q.CATEGORIES),
-                          validators=[InputRequired(_l("Choose at least one kind of worry."))])
-    account = _concern("account", TextAreaField,
-                       validators=[InputRequired(_l("Describe what worries you.")), Length(max=LONG)])
-    since = _concern("since", SelectField, choices=SINCE_CHOICES, validators=[Optional()], default="")
-    danger_now = _concern("danger_now", RadioField, choices=DANGER_CHOICES,
-                          validators=[InputRequired(_l("Answer whether the child is in danger right now."))])
-
-
-class YoungConcernForm(ConcernForm):
-    categories = _concern("categories", MultiCheckboxField, Q.YOUNG, choices=choices(Q.YOUNG_WORRIES),
-                          # Translators: familiar register (tu)
-                          validators=[InputRequired(_l("Choose at least one thing that is happening."))])
-    account = _concern("account", TextAreaField, Q.YOUNG,
-                       validators=[InputRequired(_l("Write a few words about what is happening.")), Length(max=LONG)])
-    danger_now = _concern("danger_now", RadioField, Q.YOUNG, choices=choices(Q.YOUNG_DANGER),
-                          # Translators: familiar register (tu)
-                          validators=[InputRequired(_l("Answer whether you are in danger right now."))])
-
-
-class ProfessionalConcernForm(ConcernForm):
-    """A professional's dated facts are the account: the free text is only for what they do not carry."""
-    account = _concern("account", TextAreaField, Q.PROFESSIONAL, validators=[Optional(), Length(max=LONG)])
+    pass
 
 
 class FactForm(BaseForm):
@@ -170,76 +52,81 @@ class FactForm(BaseForm):
     what = TextAreaField(_l("Fact observed"), validators=[Optional(), Length(max=LONG)])
 
 
-def _pro(key, cls, **kw):
-    return cls(label(Q.PRO, key), description=hint(Q.PRO, key), **kw)
+class DeclaredForm(StepForm):
+    """A step's form. Its fields check their own type (a date, a number, a length); `validate` then
+    applies the declaration's rules: what is required when, and each question's own check."""
+    _step: Q.Step                # (underscored: a question's key may be any word, "context" included)
+    _variant: str
+    _answers: dict = {}          # the report so far (conditions on earlier answers read it)
+
+    def with_answers(self, answers: dict):
+        self._answers = answers
+        return self
+
+    def _context(self, data: dict) -> dict:
+        section = self._step.section
+        if section is None:
+            return dict(self._answers or {}, **data)
+        return dict(self._answers or {}, **({} if self._step.repeated else {section: data}))
+
+    def validate(self, extra_validators=None):
+        super().validate(extra_validators)
+        data = form_data(self)
+        answers = self._context(data)
+        for q in self._step.asked(self._variant):
+            if not Q.is_shown(q, data, answers):
+                self[q.key].errors = []         # an answer not asked is not judged (it is not kept either)
+        for key, msgid in Q.problems(self._step, self._variant, data, answers).items():
+            if not self[key].errors:
+                self[key].errors = [*self[key].errors, _l(msgid)]
+        self._errors = None
+        return not self.errors
 
 
-class ProfessionalForm(StepForm):
-    establishment = _pro("establishment", StringField, validators=[InputRequired(_l("Enter your establishment or service.")), Length(max=200)])
-    establishment_address = _pro("establishment_address", StringField, validators=[Optional(), Length(max=300)])
-    head_name = _pro("head_name", StringField, validators=[Optional(), Length(max=SHORT)])
-    author_name = _pro("author_name", StringField, validators=[InputRequired(_l("Enter your name.")), Length(max=SHORT)])
-    author_role = _pro("author_role", StringField, validators=[InputRequired(_l("Enter your role.")), Length(max=SHORT)])
-    author_phone = _pro("author_phone", StringField, validators=[Length(max=30)])
-    author_email = _pro("author_email", StringField, validators=[Optional(), Email(_l("Enter a valid e-mail address.")), Length(max=200)])
-    facts = FieldList(FormField(FactForm), min_entries=3, max_entries=20)
-    child_spoke_on = _pro("child_spoke_on", DateField, validators=[Optional(), not_in_future])
-    child_spoke_how = _pro("child_spoke_how", TextAreaField, validators=[Optional(), Length(max=LONG)])
-    child_words = _pro("child_words", TextAreaField, validators=[Optional(), Length(max=LONG)])
-    parental_authority = _pro("parental_authority", SelectField, choices=PARENTAL_AUTHORITY_CHOICES,
-                              validators=[Optional()], default="")
-    context = _pro("context", TextAreaField, validators=[Optional(), Length(max=LONG)])
-    other_services = _pro("other_services", TextAreaField, validators=[Optional(), Length(max=LONG)])
-    actions = _pro("actions", TextAreaField, validators=[Optional(), Length(max=LONG)])
-    parents_told = _pro("parents_told", RadioField, choices=YES_NO,
-                        validators=[InputRequired(_l("Say whether the parents were told."))])
-    parents_not_told_why = _pro("parents_not_told_why", TextAreaField, validators=[Length(max=LONG)])
-    hierarchy_copy = _pro("hierarchy_copy", RadioField, choices=YES_NO,
-                          validators=[InputRequired(_l("Say whether a copy is sent to your hierarchy."))])
-    signalement = _pro("signalement", RadioField, choices=SIGNALEMENT_CHOICES,
-                       validators=[InputRequired(_l("Say whether a signalement was sent to the procureur."))])
-
-    def validate_author_phone(self, field):
-        if not field.data and not self.author_email.data:
-            raise ValidationError(_l("Give a phone number or an e-mail address so the CRIP can reach you."))
-
-    def validate_parents_not_told_why(self, field):
-        if self.parents_told.data == "no" and not (field.data or "").strip():
-            raise ValidationError(_l("Explain why the parents were not told."))
-
-    def validate_facts(self, field):
-        if not any((entry.form.what.data or "").strip() for entry in field.entries):
-            raise ValidationError(_l("Describe at least one fact, with its date if you know it."))
-        for entry in field.entries:
-            if entry.form.when.data and not (entry.form.what.data or "").strip():
-                raise ValidationError(_l("Each date needs the fact observed that day."))
+def _text(q, v, kw):
+    return StringField(validators=[Optional(), Length(max=q.max_length or SHORT)], **kw)
 
 
-def _sender(key, cls, **kw):
-    return cls(label(Q.SENDER, key), description=hint(Q.SENDER, key), **kw)
+def _email(q, v, kw):
+    return StringField(validators=[Optional(), Email(_l("Enter a valid e-mail address.")),
+                                   Length(max=q.max_length or SHORT)], **kw)
 
 
-class SenderForm(StepForm):
-    anonymous = _sender("anonymous", RadioField, choices=choices(Q.ANONYMOUS),
-                        validators=[InputRequired(_l("Choose whether you give your name."))])
-    name = _sender("name", StringField, validators=[Length(max=SHORT)])
-    relation = _sender("relation", SelectField, choices=SENDER_RELATION_CHOICES, validators=[Optional()], default="")
-    phone = _sender("phone", StringField, validators=[Length(max=30)])
-    email = _sender("email", StringField, validators=[Optional(), Email(_l("Enter a valid e-mail address.")), Length(max=200)])
-    contact_language = _sender("contact_language", SelectField, choices=LANGUAGE_CHOICES, default="fr")
-    wants_feedback = _sender("wants_feedback", BooleanField)
-
-    def validate_name(self, field):
-        if self.anonymous.data == "no" and not (field.data or "").strip():
-            raise ValidationError(_l("Enter your name, or choose to stay anonymous."))
-
-    def validate_phone(self, field):
-        if self.anonymous.data == "no" and not (field.data or "").strip() and not (self.email.data or "").strip():
-            raise ValidationError(_l("Give a phone number or an e-mail address, or choose to stay anonymous."))
+def _int(q, v, kw):
+    lowest, highest, message = q.range or (None, None, None)
+    return IntegerField(validators=[Optional(), NumberRange(lowest, highest, _l(message) if message else None)], **kw)
 
 
-class ProfessionalSenderForm(StepForm):
-    contact_language = _sender("contact_language", SelectField, choices=LANGUAGE_CHOICES, default="fr")
+def _choice(q, v, kw):
+    default = q.text("default", v) or ""
+    return SelectField(choices=choices(q.vocabulary_for(v), q.placeholder), validators=[Optional()],
+                       default=default if default != Q.LOCALE else "fr", **kw)
+
+
+FIELDS = {
+    "text": _text, "tel": _text, "email": _email, "int": _int, "choice": _choice,
+    "long": lambda q, v, kw: TextAreaField(validators=[Optional(), Length(max=q.max_length or LONG)], **kw),
+    "date": lambda q, v, kw: DateField(validators=[Optional(), not_in_future], **kw),
+    "radio": lambda q, v, kw: RadioField(choices=choices(q.vocabulary_for(v)), validators=[Optional()], **kw),
+    "multi": lambda q, v, kw: MultiCheckboxField(choices=choices(q.vocabulary_for(v)), validators=[Optional()], **kw),
+    "bool": lambda q, v, kw: BooleanField(**kw),
+    "facts": lambda q, v, kw: FieldList(FormField(FactForm), min_entries=3, max_entries=20, **kw),
+    "place": lambda q, v, kw: StringField(validators=[Length(max=10)], **kw),
+}
+
+
+def step_form(step: Q.Step, variant: str) -> type:
+    """The form class of a step as a given path (or variant) asks it."""
+    fields = {"_step": step, "_variant": variant}
+    for q in step.asked(variant):
+        hint = q.text("hint", variant)
+        kw = {"label": _l(q.text("label", variant)), "description": _l(hint) if hint else ""}
+        fields[q.key] = FIELDS[q.kind](q, variant, kw)
+        if q.kind == "place":
+            fields["commune"] = SelectField(_l("Commune"), choices=[], validators=[Optional()], validate_choice=False,
+                                            default="")
+            fields["postcode_unknown"] = BooleanField(_l(q.text("unknown_label", variant)))
+    return type(f"{step.slug.capitalize()}Form", (DeclaredForm,), fields)
 
 
 class AttachmentForm(StepForm):

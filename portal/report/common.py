@@ -10,7 +10,6 @@ from ..forms.base import form_data
 from ..web import current_profile
 from . import bp, drafts
 
-PATHS = questionnaire.PATHS            # the steps of each path, declared once
 MAX_CHILDREN = questionnaire.MAX_CHILDREN
 
 
@@ -24,21 +23,30 @@ def _no_store():
     g.no_store = True   # form, confirmation and follow-up pages are never cached
 
 
-def _path(data) -> list:
-    return PATHS[questionnaire.path_of(data)]
+def retour_args() -> dict:
+    """Changing an answer from the check page goes back there: the query keeps saying so."""
+    back = request.args.get("retour") == "verifier" or request.form.get("retour") == "verifier"
+    return {"retour": "verifier"} if back else {}
 
 
-def _next_step(data, step) -> str:
-    if request.args.get("retour") == "verifier" or request.form.get("retour") == "verifier":
+def step_url(data, slug, **args) -> str:
+    """A step's address; the child step opens the next free entry (or the only one)."""
+    if slug == questionnaire.CHILD and "n" not in args:
+        many = questionnaire.CHILDREN in questionnaire.steps_of(data)
+        args["n"] = len(data.get("children", [])) if many else 0
+    return url_for("report.step", step=slug, **args)
+
+
+def _next_step(data, step, section=None) -> str:
+    """Where "Continue" leads: a detour the step declares (call now), the check page when changing an
+    answer, else the next step of the path."""
+    detour = questionnaire.STEPS[step].then if step in questionnaire.STEPS else None
+    if detour is not None and detour(section or {}):
+        return step_url(data, detour(section or {}), **retour_args())
+    if retour_args():
         return url_for("report.check")
-    path = _path(data)
-    idx = path.index(step) if step in path else 0
-    nxt = path[idx + 1] if idx + 1 < len(path) else None
-    if nxt is None:
-        return url_for("report.check")
-    if nxt == questionnaire.CHILD:
-        return url_for("report.step", step=questionnaire.CHILD, n=len(data.get("children", [])))
-    return url_for("report.step", step=nxt)
+    nxt = questionnaire.next_step(data, step)
+    return url_for("report.check") if nxt is None else step_url(data, nxt)
 
 
 def _draft_or_restart():
@@ -89,20 +97,17 @@ def _other_departement(state):
 
 def _previous_step_url(data) -> str:
     """Where "Back" leads: the check page when changing an answer, else the step before this one."""
-    if (request.args.get("retour") or request.form.get("retour")) == "verifier":
+    if retour_args():
         return url_for("report.check")
     step = (request.view_args or {}).get("step")
-    path = _path(data)
-    if step == questionnaire.URGENT:
-        return url_for("report.step", step=questionnaire.CONCERN)
-    if step not in path or path.index(step) == 0:
+    if step == questionnaire.CHILD and data.get("children") and questionnaire.CHILDREN in questionnaire.steps_of(data):
+        return url_for("report.step", step=questionnaire.CHILDREN)
+    before = questionnaire.previous_step(data, step)
+    if before is None:
         return url_for("report.start")
-    before = path[path.index(step) - 1]
-    if before == questionnaire.CHILD:
-        before = questionnaire.CHILDREN if data.get("children") else questionnaire.CHILD
-    if step == questionnaire.CHILD and data.get("children"):
-        before = questionnaire.CHILDREN
-    return url_for("report.step", step=before, **({"n": 0} if before == questionnaire.CHILD else {}))
+    if before == questionnaire.CHILDREN and not data.get("children"):
+        before = questionnaire.CHILD
+    return step_url(data, before, **({"n": 0} if before == questionnaire.CHILD else {}))
 
 
 def _render_step(template, status=None, **ctx):

@@ -10,7 +10,7 @@ from ..forms import report as F
 from ..formatting import file_size
 from ..ratelimit import hit
 from . import drafts
-from .common import _next_step, _posting, _render_step
+from .common import _next_step, _posting, _render_step, retour_args
 
 ATTACHMENT_REASONS = {
     "empty": lambda: _("The file is empty."),
@@ -29,7 +29,7 @@ ATTACHMENT_REASONS = {
 }
 
 
-def _documents(state):
+def _documents(_step, state):
     form = F.AttachmentForm()
     error = None
     if _posting():
@@ -39,7 +39,7 @@ def _documents(state):
                 state.remove_file(int(action.split("-", 1)[1]))
             except ValueError:
                 abort(400)
-            return redirect(url_for("report.step", step=questionnaire.FILES, **({"retour": "verifier"} if request.form.get("retour") else {})))
+            return redirect(url_for("report.step", step=questionnaire.FILES, **retour_args()))
         chosen = request.files.get("file")
         if action == "upload" or (chosen is not None and chosen.filename):
             # A file chosen is never dropped: "Continue" with a file selected attaches it first.
@@ -50,7 +50,7 @@ def _documents(state):
             if error is None and action == "upload":
                 newest = max((fid for fid, _meta in state.file_list()), default=None)
                 return redirect(url_for("report.step", step=questionnaire.FILES, joint=newest, _anchor="attached",
-                                        **({"retour": "verifier"} if request.form.get("retour") else {})))
+                                        **retour_args()))
             if error is None:
                 return redirect(_next_step(state.data, questionnaire.FILES))
         else:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import make_app
+
 try:
     from playwright.sync_api import expect
 except ImportError:                       # the test modules skip (importorskip); CI must have it
@@ -41,12 +43,6 @@ QUICK_EXIT_HOST = "https://www.meteofrance.com"
 
 REFERENCE_RE = re.compile(r"^IP-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
 CODE_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}( [0-9A-HJKMNP-TV-Z]{4}){4}$")
-
-
-def _root_conftest():
-    """tests/conftest.py as a module (its make_app is a plain function, not a fixture)."""
-    import tests.conftest
-    return tests.conftest
 
 
 def pytest_collection_modifyitems(config, items):
@@ -152,7 +148,7 @@ def _serve(tmp_path_factory, name, **config):
     tmp = tmp_path_factory.mktemp(name)
     settings = dict(WTF_CSRF_ENABLED=True, FORM_MIN_SECONDS=0, **GENEROUS_LIMITS)
     settings.update(config)
-    app = _root_conftest().make_app(tmp, **settings)
+    app = make_app(tmp, **settings)
     return LiveServer(app)
 
 

@@ -9,16 +9,16 @@ from sqlalchemy import select
 
 from portal.domain import intake, keys, staff
 from portal.extensions import db
-from tests.conftest import make_app
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("agent", "supervisor", "evaluator", "admin")
 
 
 @pytest.fixture
-def app(tmp_path):
-    """The back office's tests serve the Haute-Garonne only; `client` and `runner` (tests/conftest.py) use it."""
-    return make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
+def settings(settings):
+    """The back office's tests serve the Haute-Garonne only, unless a test says otherwise
+    (`@pytest.mark.settings(...)`); `app`, `client` and `runner` are tests/conftest.py's."""
+    return {"PORTAL_DEPARTEMENTS": ["31"], **settings}
 
 
 @pytest.fixture

@@ -156,3 +156,56 @@ def test_earlier_ips_about_the_same_child_are_linked_once_opened(crip_app, users
         rows = list(db.session.scalars(select(IpChild.child_index)))
         assert all(r is None or re.fullmatch(r"[0-9a-f]{64}", r) for r in rows)
         assert "Zoé" not in "".join(r or "" for r in rows)
+
+
+def test_queue_commune_from_the_desk_digest(crip_app, users, signed_in, monkeypatch):
+    """The first view opens the sealed answers and stores a digest only the CRIP's key opens; later
+    views show the same commune from it without opening the sealed answers again; a digest copied
+    onto another IP is not believed."""
+    from portal.domain import desk_digest, sealing
+    from portal.models import IpChild
+    def add(commune_name, postcode):
+        with crip_app.app_context():
+            answers = {"source_type": "public",
+                       "children": [{"first_name": "Ana", "age": 4, "sex": "f", "postcode": postcode,
+                                     "commune_name": commune_name}],
+                       "concern": {"categories": ["neglect"], "account": "R", "danger_now": "no"},
+                       "sender": {"anonymous": "yes", "contact_language": "fr"}}
+            receipt = intake.submit(db.session, answers=answers, files=[], received_by="31",
+                                    served=crip_app.config["PROFILES"], crip_key=keys.active_key(db.session, "31"),
+                                    secret_key=crip_app.config["SECRET_KEY"], submission_token=None, language="fr",
+                                    probably_automated=False, now=datetime.now(timezone.utc))
+            db.session.commit()
+            return receipt
+    a = add("Montréjeau", "31210")
+    b = add("Muret", "31600")
+    c = signed_in("agent")
+
+    def commune(page, reference):
+        row = page[page.index(reference):]
+        return row[:row.index("</tr>")]
+
+    first = c.get("/crip/?lang=en").data.decode()
+    assert "Montréjeau" in commune(first, a.reference) and "Muret" in commune(first, b.reference)
+    with crip_app.app_context():
+        rows = {ch.ip_id: ch for ch in db.session.scalars(select(IpChild))}
+        digest = rows[a.ip_id].desk_digest
+        assert digest and "Montréjeau".encode() not in digest
+        private = crip_app.config["TEST_CRIP_KEYS"]["31"]
+        public = keys.active_key(db.session, "31").public_key
+        assert desk_digest.read(desk_digest.derive_key(private), digest, ip_id=a.ip_id,
+                                sealed=rows[a.ip_id].sealed) == "Montréjeau"
+        assert desk_digest.read(desk_digest.derive_key(public), digest, ip_id=a.ip_id,
+                                sealed=rows[a.ip_id].sealed) is None
+    opened = []
+    real_open = sealing.open_json
+    monkeypatch.setattr(sealing, "open_json", lambda *args: opened.append(1) or real_open(*args))
+    again = c.get("/crip/?lang=en").data.decode()
+    assert commune(again, a.reference) == commune(first, a.reference) and not opened
+    with crip_app.app_context():           # a's digest written onto b's child: b's own commune is shown
+        child_b = db.session.scalar(select(IpChild).where(IpChild.ip_id == b.ip_id))
+        child_b.desk_digest = digest
+        db.session.commit()
+    page = c.get("/crip/?lang=en").data.decode()
+    assert "Montréjeau" not in commune(page, b.reference) and opened
+    assert commune(page, b.reference) == commune(first, b.reference)

@@ -2,6 +2,7 @@
 feedback filter of the queue, and the transfer of an IP to another CRIP read back by its agent."""
 from __future__ import annotations
 
+import html
 from datetime import datetime, timedelta, timezone
 
 import pyotp
@@ -11,9 +12,10 @@ from sqlalchemy import select
 from portal.domain import intake, keys, staff
 from portal.domain.priority import add_months, paris_date
 from portal.extensions import db
-from portal.models import InformationPreoccupante as IP, IpTransfer
+from portal.models import AuditEntry, InformationPreoccupante as IP, IpTransfer
 
 from tests.crip.conftest import PASSWORD, sign_in
+from tests.crip.test_error_pages import assert_kept_at_its_field
 
 
 def _submit(app, *, source_type="public", danger="no", postcode="31000", pro=None, now=None):
@@ -63,8 +65,10 @@ def test_professional_feedback_date_shown_recorded_and_filtered(crip_app, users,
     assert ref not in agent.get("/crip/?lang=en&feedback=overdue").data.decode()
     # A future date is refused, today's recorded.
     tomorrow = (paris_date(datetime.now(timezone.utc)) + timedelta(days=1)).isoformat()
-    r = agent.post(f"/crip/ip/{ref}/retour-auteur", data={"feedback-on": tomorrow})
-    assert "erreur=future_date" in r.headers["Location"]
+    r = agent.post(f"/crip/ip/{ref}/retour-auteur?lang=en", data={"feedback-on": tomorrow})
+    assert r.status_code == 400
+    assert_kept_at_its_field(r.data.decode(), "feedback-on", tomorrow, "The date cannot be in the future.")
+    assert _ip(crip_app, ref).feedback_given_on is None
     today = paris_date(datetime.now(timezone.utc))
     r = agent.post(f"/crip/ip/{ref}/retour-auteur", data={"feedback-on": today.isoformat()})
     assert r.status_code == 303
@@ -105,9 +109,16 @@ def test_parents_notice_recorded_after_the_case_goes_to_the_judge(crip_app, user
     page = _page(sup, ref)
     assert "Written notice to the parents that the situation goes to the judicial authority (CASF L226-5)" in page
     assert "Not recorded yet" in page
+    r = sup.post(f"/crip/ip/{ref}/avis-parents?lang=en", data={"parents-on": "hier"})
+    assert r.status_code == 400 and "<title>Error: " in r.data.decode()
+    assert_kept_at_its_field(r.data.decode(), "parents-on", "hier", "Not a valid date value.")
+    with crip_app.app_context():
+        assert not db.session.scalar(select(AuditEntry).where(AuditEntry.action == "parents_notified"))
     r = sup.post(f"/crip/ip/{ref}/avis-parents", data={"parents-on": today.isoformat()})
     assert r.status_code == 303
     assert _ip(crip_app, ref).parents_notified_on == today
+    with crip_app.app_context():
+        assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "parents_notified")).detail == today.isoformat()
     assert "Not recorded yet" not in _page(sup, ref)
 
 
@@ -135,6 +146,12 @@ def test_transfer_from_the_back_office_read_back_by_the_destination_agent(two_cr
     sup31 = _staff(app, "31", "supervisor")
     page = _page(sup31, ref)
     assert "Transfer to another CRIP of this site" in page
+    r = sup31.post(f"/crip/ip/{ref}/transferer?lang=en", data={"transfer-destination": ""})
+    assert r.status_code == 400
+    assert_kept_at_its_field(r.data.decode(), "transfer-destination", "", "Choose the CRIP to transfer to.")
+    r = sup31.post(f"/crip/ip/{ref}/transferer?lang=en", data={"transfer-destination": "31"})
+    assert r.status_code == 400
+    assert_kept_at_its_field(r.data.decode(), "transfer-destination", None, "This IP is already with this CRIP.")
     r = sup31.post(f"/crip/ip/{ref}/transferer", data={"transfer-destination": "38"})
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/crip/transfere/{ref}")
     stub = sup31.get(f"/crip/transfere/{ref}?lang=en").data.decode()
@@ -170,7 +187,8 @@ def test_an_ip_recorded_by_phone_about_a_child_of_another_crip_goes_there(two_cr
         "sender-contact_language": "fr"})
     page = r.data.decode()
     assert r.status_code == 200, page[:2000]
-    assert "the IP was queued for the CRIP of Isère, sealed to its key" in page
+    assert ("The child lives in Isère: the IP was queued for that département's CRIP (CRIP de l'Isère), sealed to its key"
+            in html.unescape(page))
     with two_crips.app_context():
         ip = db.session.scalar(select(IP))
         assert (ip.received_by, ip.received_via, ip.source_type, ip.channel) == ("38", "31", "elected", "phone")

@@ -49,7 +49,7 @@ def test_wrong_password_same_message_as_unknown_account(crip_app, users):
 
 def _message(r):
     import re
-    return re.search(rb'class="error-summary".*?<p>(.*?)</p>', r.data, re.S).group(1)
+    return re.search(rb'class="error-summary".*?<li><a href="#[^"]+">(.*?)</a>', r.data, re.S).group(1)
 
 
 def test_twenty_wrong_passwords_from_other_addresses_do_not_stop_the_right_password(crip_app, users):

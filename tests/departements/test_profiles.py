@@ -6,16 +6,7 @@ from datetime import time
 import pytest
 
 from portal.departements import DAYS, ProfileError, load_profiles, parse_profile, shipped_codes
-
-
-def _root_conftest():
-    """tests/conftest.py as a module (its make_app is a plain function, not a fixture)."""
-    import tests.conftest
-    return tests.conftest
-
-
-SECRET = _root_conftest().SECRET
-base_config = _root_conftest().base_config
+from tests.conftest import SECRET, base_config
 
 SHIPPED = ["31", "38", "39", "44"]
 EVERY_DAY_0830_1700 = {d: ((time(8, 30), time(17, 0)),) for d in DAYS}

@@ -5,7 +5,7 @@ import io
 import time
 import zipfile
 
-import bombs
+from tests import bombs
 
 import pikepdf
 import pytest

@@ -8,11 +8,7 @@ import re
 import pytest
 
 from portal.departements import load_profiles
-
-
-def _root_conftest():
-    import tests.conftest
-    return tests.conftest
+from tests.conftest import make_app
 
 
 CODES = list(load_profiles())
@@ -20,7 +16,7 @@ CODES = list(load_profiles())
 
 @pytest.fixture(scope="module")
 def multi(tmp_path_factory):
-    return _root_conftest().make_app(tmp_path_factory.mktemp("chooser"), PORTAL_DEPARTEMENTS=CODES)
+    return make_app(tmp_path_factory.mktemp("chooser"), PORTAL_DEPARTEMENTS=CODES)
 
 
 def ask(app, query):

@@ -10,11 +10,7 @@ import pytest
 
 from portal.departements import load_profiles
 from portal.public.views import PAGES
-
-
-def _root_conftest():
-    import tests.conftest
-    return tests.conftest
+from tests.conftest import make_app
 
 
 PROFILES = load_profiles()
@@ -24,7 +20,7 @@ PATHS = ["/"] + [path for path, _template in PAGES.values()]
 
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory):
-    return {code: _root_conftest().make_app(tmp_path_factory.mktemp(f"truth{code}"), PORTAL_DEPARTEMENTS=[code])
+    return {code: make_app(tmp_path_factory.mktemp(f"truth{code}"), PORTAL_DEPARTEMENTS=[code])
             for code in CODES}
 
 
@@ -95,9 +91,9 @@ def test_no_page_shows_an_unsourced_territory(apps, code):
                 assert name not in html.unescape(body), (path, name)
 
 
-def test_a_sourced_territory_is_shown_with_its_source(tmp_path):
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"])
+def test_a_sourced_territory_is_shown_with_its_source(app):
     import dataclasses
-    app = _root_conftest().make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
     p = app.config["PROFILES"]["31"]
     sourced = dataclasses.replace(p.territories[1], name="MDS de Muret", source="Département, carte 2025")
     app.config["PROFILES"]["31"] = dataclasses.replace(p, territories=(p.territories[0], sourced))
@@ -149,9 +145,9 @@ def test_the_name_enters_sentences_as_a_phrase_of_the_language(apps, code, engli
             assert french not in html.unescape(body), (lang, path)
 
 
-def test_a_profile_can_give_the_phrase_for_a_language(tmp_path):
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["39"])
+def test_a_profile_can_give_the_phrase_for_a_language(app):
     import dataclasses
-    app = _root_conftest().make_app(tmp_path, PORTAL_DEPARTEMENTS=["39"])
     p = app.config["PROFILES"]["39"]
     app.config["PROFILES"]["39"] = dataclasses.replace(p, in_names={**p.in_names, "en": "in the Jura"})
     body = app.test_client().get("/?lang=en").get_data(as_text=True)
@@ -178,7 +174,10 @@ def test_escape_hint_is_hidden_until_javascript_shows_it(apps):
 def test_safety_page_says_what_works_without_javascript(apps):
     body = html.unescape(apps["31"].test_client().get("/naviguer-en-securite?lang=en").get_data(as_text=True))
     assert "This works when JavaScript is turned on in your browser." in body
-    assert "Without JavaScript, the Back button can still bring you back to this site." in body
+    # Only the page being read leaves the history (location.replace); the pages opened before it stay.
+    assert ("When JavaScript is turned on, the button also takes the page you were reading out of your browser's history: "
+            "the Back button does not bring you back to it. The Back button can still bring you back to the pages of this "
+            "site that you opened before it, and, without JavaScript, to the page you left too.") in body
 
 
 def test_site_script_binds_escape_only_where_the_quick_exit_is():

@@ -12,11 +12,7 @@ from pathlib import Path
 import pytest
 
 from portal.departements import Accessibility, ProfileError, Publication, load_profiles
-
-
-def _root_conftest():
-    import tests.conftest
-    return tests.conftest
+from tests.conftest import make_app
 
 
 PROFILES = load_profiles()
@@ -26,8 +22,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates"
 
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory):
-    return {code: _root_conftest().make_app(tmp_path_factory.mktemp(f"legal{code}"), PORTAL_DEPARTEMENTS=[code],
-                                            PAGE_CACHE=False)
+    return {code: make_app(tmp_path_factory.mktemp(f"legal{code}"), PORTAL_DEPARTEMENTS=[code], PAGE_CACHE=False)
             for code in CODES}
 
 
@@ -74,19 +69,18 @@ def test_privacy_notice_states_retention_per_outcome(apps, code):
     ]
 
 
-def test_each_outcome_reads_its_own_setting(tmp_path):
-    app = _root_conftest().make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], PAGE_CACHE=False,
-                                    RETENTION_CLOSED_DAYS=365, RETENTION_HELP_DAYS=730, RETENTION_JUDICIAL_DAYS=1825,
-                                    RETENTION_PASSED_ON_DAYS=90, RETENTION_UNDECIDED_DAYS=1095)
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], PAGE_CACHE=False,
+                      RETENTION_CLOSED_DAYS=365, RETENTION_HELP_DAYS=730, RETENTION_JUDICIAL_DAYS=1825,
+                      RETENTION_PASSED_ON_DAYS=90, RETENTION_UNDECIDED_DAYS=1095)
+def test_each_outcome_reads_its_own_setting(app):
     _text, main = text_of(app, "/donnees-personnelles")
     assert [period for _outcome, period in retention_rows(main)] == [
         "1 year after the decision", "2 years after the decision", "5 years after the decision",
         "90 days after the decision", "90 days after the decision", "3 years after the report was received"]
 
 
-def test_retention_follows_the_settings(tmp_path):
-    app = _root_conftest().make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], PAGE_CACHE=False,
-                                    RETENTION_CLOSED_DAYS=1095)
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], PAGE_CACHE=False, RETENTION_CLOSED_DAYS=1095)
+def test_retention_follows_the_settings(app):
     _text, main = text_of(app, "/donnees-personnelles")
     assert retention_rows(main)[0] == ("No further action (classement sans suite)", "3 years after the decision")
     app.config["RETENTION_CLOSED_DAYS"] = 400
@@ -120,8 +114,8 @@ def test_demo_profiles_say_what_the_departement_must_provide(apps, code):
     assert "To be provided by the Département: its multi-year accessibility plan" in access
 
 
-def test_given_facts_replace_the_to_be_provided_notices(tmp_path):
-    app = _root_conftest().make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], PAGE_CACHE=False)
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], PAGE_CACHE=False)
+def test_given_facts_replace_the_to_be_provided_notices(app):
     with_profile(app, "31", publication=Publication(
         director="Le président du conseil départemental", host="Hébergeur SAS, 1 rue X, 31000 Toulouse, 05 00 00 00 00",
         dpo_contact="dpo@cd31.example"))
@@ -133,8 +127,8 @@ def test_given_facts_replace_the_to_be_provided_notices(tmp_path):
     assert "To be provided" not in legal
 
 
-def test_accessibility_statement_from_the_profile(tmp_path):
-    app = _root_conftest().make_app(tmp_path, PORTAL_DEPARTEMENTS=["39"], PAGE_CACHE=False)
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["39"], PAGE_CACHE=False)
+def test_accessibility_statement_from_the_profile(app):
     text, main = text_of(app, "/accessibilite")
     assert "This statement was made on November 25, 2026." in text      # the profile's date
     assert "not compliant" in text and "has not been audited yet" in text
@@ -211,15 +205,15 @@ def test_production_serves_a_departements_own_profile_directory(tmp_path):
     for name in ("profiles", "app", "demo"):
         (tmp_path / name).mkdir()
     directory = _write_profile(tmp_path / "profiles")
-    app = _root_conftest().make_app(tmp_path / "app", PORTAL_DEPARTEMENTS=["31"], ENV_NAME="production",
-                                    PORTAL_PROFILE_DIR=str(directory), PAGE_CACHE=False)
+    app = make_app(tmp_path / "app", PORTAL_DEPARTEMENTS=["31"], ENV_NAME="production",
+                   PORTAL_PROFILE_DIR=str(directory), PAGE_CACHE=False)
     legal, _ = text_of(app, "/mentions-legales")
     assert "Le président du conseil départemental" in legal and "Hébergeur, 1 rue X" in legal
     assert "To be provided" not in legal
     privacy, _ = text_of(app, "/donnees-personnelles")
     assert "dpo@example.org" in privacy and "To be provided" not in privacy
     with pytest.raises(ProfileError) as exc:
-        _root_conftest().make_app(tmp_path / "demo", PORTAL_DEPARTEMENTS=["31"], ENV_NAME="production")
+        make_app(tmp_path / "demo", PORTAL_DEPARTEMENTS=["31"], ENV_NAME="production")
     assert exc.value.field == "publication.director"
 
 

@@ -9,16 +9,7 @@ import pytest
 
 from portal.departements import load_profiles
 from portal.public.views import PAGES
-
-
-def _root_conftest():
-    """tests/conftest.py as a module (its make_app is a plain function, not a fixture)."""
-    import tests.conftest
-    return tests.conftest
-
-
-def make_app(tmp_path, **extra):
-    return _root_conftest().make_app(tmp_path, **extra)
+from tests.conftest import make_app
 
 
 PROFILES = load_profiles()
@@ -43,11 +34,6 @@ def single_apps(tmp_path_factory):
 def multi(tmp_path_factory):
     """All shipped profiles (pages at /<code>/path)."""
     return make_app(tmp_path_factory.mktemp("multi"), PORTAL_DEPARTEMENTS=CODES)
-
-
-@pytest.fixture
-def app31(tmp_path):
-    return make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
 
 
 def html_lang(body):
@@ -339,17 +325,17 @@ def test_security_headers_on_redirects_and_errors(multi):
         assert r.headers["X-Content-Type-Options"] == "nosniff", url
 
 
-def test_hsts_when_https(tmp_path):
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], HTTPS=True)
-    r = app.test_client().get("/")
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], HTTPS=True)
+def test_hsts_when_https(client):
+    r = client.get("/")
     hsts = r.headers["Strict-Transport-Security"]
     assert "max-age=" in hsts
     assert int(re.search(r"max-age=(\d+)", hsts).group(1)) >= 31536000
 
 
-def test_dep_cookie_secure_when_https(tmp_path):
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31", "39"], HTTPS=True)
-    r = app.test_client().get("/?q=39")
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31", "39"], HTTPS=True)
+def test_dep_cookie_secure_when_https(client):
+    r = client.get("/?q=39")
     assert "Secure" in r.headers["Set-Cookie"]
 
 
@@ -413,9 +399,10 @@ def line_status(body, cls):
     return m and m.group(1)
 
 
-def test_line_open_on_a_tuesday_morning(app31):
-    app31.config["CLOCK"] = lambda: TUESDAY_10_PARIS
-    body = get_ok(app31.test_client(), "/?lang=en")
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"])
+def test_line_open_on_a_tuesday_morning(client, clock):
+    clock.at(TUESDAY_10_PARIS)
+    body = get_ok(client, "/?lang=en")
     text = line_status(body, "line-open")
     assert text is not None
     assert "open now" in text
@@ -423,15 +410,17 @@ def test_line_open_on_a_tuesday_morning(app31):
     assert line_status(body, "line-closed") is None
 
 
-def test_line_open_by_paris_time_not_utc(app31):
-    app31.config["CLOCK"] = lambda: SUMMER_0945_PARIS
-    body = get_ok(app31.test_client(), "/?lang=en")
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"])
+def test_line_open_by_paris_time_not_utc(client, clock):
+    clock.at(SUMMER_0945_PARIS)
+    body = get_ok(client, "/?lang=en")
     assert line_status(body, "line-open") is not None
 
 
-def test_line_closed_in_the_evening_mentions_the_119(app31):
-    app31.config["CLOCK"] = lambda: TUESDAY_20_PARIS
-    body = get_ok(app31.test_client(), "/?lang=en")
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"])
+def test_line_closed_in_the_evening_mentions_the_119(client, clock):
+    clock.at(TUESDAY_20_PARIS)
+    body = get_ok(client, "/?lang=en")
     text = line_status(body, "line-closed")
     assert text is not None
     assert "closed now" in text
@@ -440,30 +429,31 @@ def test_line_closed_in_the_evening_mentions_the_119(app31):
     assert line_status(body, "line-open") is None
 
 
-def test_line_status_on_contacts_page(app31):
-    app31.config["CLOCK"] = lambda: TUESDAY_20_PARIS
-    body = get_ok(app31.test_client(), "/contacts?lang=en")
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"])
+def test_line_status_on_contacts_page(client, clock):
+    clock.at(TUESDAY_20_PARIS)
+    body = get_ok(client, "/contacts?lang=en")
     assert "119" in line_status(body, "line-closed")
 
 
-def test_line_without_hours_says_ask(tmp_path):
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["39"])
-    app.config["CLOCK"] = lambda: TUESDAY_20_PARIS
-    body = get_ok(app.test_client(), "/?lang=en")
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["39"])
+def test_line_without_hours_says_ask(client, clock):
+    clock.at(TUESDAY_20_PARIS)
+    body = get_ok(client, "/?lang=en")
     assert "03 84 87 41 83" in body
     assert line_status(body, "line-open") is None and line_status(body, "line-closed") is None
     assert "ask for opening hours" in body
 
 
-def test_round_the_clock_line_never_closed(tmp_path):
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["38"], PAGE_CACHE=False)
+def test_round_the_clock_line_never_closed(app, clock):
     import dataclasses
     from datetime import time as clock_time
     from portal.departements import DAYS, Phone
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["38"], PAGE_CACHE=False)
     always = {d: ((clock_time(0, 0), clock_time(23, 59, 59)),) for d in DAYS}
     line = Phone(number="04 00 00 00 00", label="CRIP line", role="crip", free=True, hours=always)
     app.config["PROFILES"]["38"] = dataclasses.replace(PROFILES["38"], phones=(line,))
-    app.config["CLOCK"] = lambda: datetime(2024, 3, 9, 2, 0, tzinfo=UTC)    # Saturday 03:00
+    clock.at(datetime(2024, 3, 9, 2, 0, tzinfo=UTC))    # Saturday 03:00
     body = get_ok(app.test_client(), "/?lang=en")
     assert "04 00 00 00 00" in body
     assert line_status(body, "line-closed") is None

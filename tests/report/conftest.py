@@ -1,7 +1,8 @@
 """Fixtures of the IP form's request tests.
 
-`app` (alias `report_app`) serves the Haute-Garonne only, so the form lives at /signaler/...;
-`client` and `runner` (tests/conftest.py) use it; `make_report_app` builds one with other settings. `reporter` drives the form (tests/report/helpers.py: Reporter);
+`app` (tests/conftest.py) serves the Haute-Garonne only, so the form lives at /signaler/... (a test marked
+`@pytest.mark.settings(...)` gets other settings, tests/conftest.py); `client` and `runner`
+(tests/conftest.py) use it. `reporter` drives the form (tests/report/helpers.py: Reporter);
 `send_report(source, **answers)` runs a whole path (public, professional or young), sends it and
 returns the confirmation (reference and follow-up code read from the page).
 """
@@ -9,32 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import Reporter, make_app, migrated_template
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory):
-    return migrated_template(tmp_path_factory.mktemp("migrated"))
+from .helpers import Reporter
 
 
 @pytest.fixture
-def make_report_app(tmp_path, sqlite_template):
-    made = []
-
-    def build(**extra):
-        path = tmp_path / f"app{len(made)}"
-        path.mkdir()
-        app = make_app(path, template=sqlite_template, **extra)
-        made.append(app)
-        return app
-    yield build
-    for app in made:
-        app.extensions["portal_engine"].dispose()
-
-
-@pytest.fixture
-def app(make_report_app):
-    return make_report_app()
+def settings(settings):
+    """The Haute-Garonne only, unless the test says otherwise."""
+    return {"PORTAL_DEPARTEMENTS": ["31"], **settings}
 
 
 @pytest.fixture

@@ -7,44 +7,13 @@ from __future__ import annotations
 import html
 import io
 import re
-import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 
-from sqlalchemy import MetaData, func, select, text
+from sqlalchemy import MetaData, func, select
 
-TESTS = Path(__file__).resolve().parents[1]
-
-
-def root_conftest():
-    """tests/conftest.py as a module (kept for the tests that call it; prefer `from tests.conftest import make_app`)."""
-    import tests.conftest
-    return tests.conftest
-
-
-def make_app(tmp_path, template: Path | None = None, **extra):
-    """An app serving the Haute-Garonne only (URLs /signaler/...), unless told otherwise.
-
-    `template`: an SQLite file already migrated (see migrated_template), copied in place of
-    running every migration again (ten times faster); the CRIP keys are still made anew."""
-    extra.setdefault("PORTAL_DEPARTEMENTS", ["31"])
-    if template is not None and "DATABASE_URL" not in extra:
-        tmp_path.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(template, tmp_path / "test.db")
-    return root_conftest().make_app(tmp_path, **extra)
-
-
-def migrated_template(folder: Path) -> Path:
-    """An SQLite database migrated to the latest revision, without any key."""
-    app = root_conftest().make_app(folder, PORTAL_DEPARTEMENTS=["31"])
-    engine = app.extensions["portal_engine"]
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM crip_keys"))
-    engine.dispose()            # the last connection checkpoints the WAL into the file
-    return folder / "test.db"
 
 
 # --- HTML ------------------------------------------------------------------------------------
@@ -311,19 +280,26 @@ class Reporter:
         url = f"/etape/{step}" + ("?" + "&".join(args) if args else "")
         return Page.of(self.post(url, data, **kw))
 
-    def who(self, source_type="public", sector=None):
+    def who(self, source_type="public", sector=None, about=None):
+        """`about`: what a young person writes about, "self" (the default) or "other" (a friend…)."""
         data = {"source_type": source_type}
         if source_type == "professional":
             data["sector"] = sector or "school"
         elif sector:
             data["sector"] = sector
+        if source_type == "young":
+            data["about"] = about or "self"
         return self.step("qui", data, to="/etape/enfant")
 
     def children(self, children):
+        """Each child, then on from the list of children (a young person writing about themself has none)."""
         for i, child in enumerate(children):
             if i:
                 self._moved(self.post("/etape/enfants", {"action": "add"}), "/etape/enfant")
-            self.step("enfant", child, n=i, to="/etape/enfants")
+            location = self.step("enfant", child, n=i)
+            if not location.split("?")[0].endswith("/etape/enfants"):
+                assert len(children) == 1, f"{location}: no list of children to add a second one"
+                return location
         return self._moved(self.post("/etape/enfants", {"action": "continue"}))
 
     def upload(self, name: str, data: bytes, query: str = ""):
@@ -347,7 +323,7 @@ class Reporter:
         return location
 
     def fill(self, source="public", *, children=None, adults=None, concern=None, pro=None, sender=None,
-             files=(), lang=None, sector=None, until: str | None = None) -> Page | None:
+             files=(), lang=None, sector=None, about=None, until: str | None = None) -> Page | None:
         """Every step of a path up to check-your-answers; returns that page.
 
         With `until` (a step name), stops just before that step, on a draft holding the answers
@@ -355,7 +331,9 @@ class Reporter:
         self.start(lang)
         if until == "qui":
             return None
-        self.who(source, sector)
+        if source == "young" and about is None and children is not None and len(children) > 1:
+            about = "other"             # several children: a young person writing about friends
+        self.who(source, sector, about)
         kids = children if children is not None else [YOUNG_CHILD if source == "young" else CHILD]
         steps = [("enfant", lambda: self.children(kids))]
         if source != "young":

@@ -6,7 +6,7 @@ import re
 import threading
 import zipfile
 
-import bombs
+from tests import bombs
 
 import pikepdf
 import pytest
@@ -145,8 +145,8 @@ def test_disguised_type_is_stored_by_its_content(report_app, reporter):
     assert stored[0][2].startswith(b"\x89PNG")
 
 
-def test_too_large(make_report_app):
-    reporter = Reporter(make_report_app(ATTACHMENT_MAX_BYTES=2048))
+@pytest.mark.settings(ATTACHMENT_MAX_BYTES=2048)
+def test_too_large(reporter):
     reporter.fill(until="documents")
     assert reporter.upload("petit.txt", b"a" * 2048).status_code == 302
     page = Page.of(reporter.upload("grand.txt", b"a" * 2049))
@@ -154,15 +154,15 @@ def test_too_large(make_report_app):
     assert _names(page) == ["petit.txt"]
 
 
-def test_size_limit_is_shown_truthfully(make_report_app):
-    reporter = Reporter(make_report_app(ATTACHMENT_MAX_BYTES=512 * 1024))
+@pytest.mark.settings(ATTACHMENT_MAX_BYTES=512 * 1024)
+def test_size_limit_is_shown_truthfully(reporter):
     reporter.fill(until="documents")
     page = Page.of(reporter.upload("grand.txt", b"a" * (512 * 1024 + 1)))
     assert page.status == 400 and "0 MB" not in page.text and "512" in page.text
 
 
-def test_too_many_files(make_report_app):
-    reporter = Reporter(make_report_app(ATTACHMENT_MAX_FILES=2))
+@pytest.mark.settings(ATTACHMENT_MAX_FILES=2)
+def test_too_many_files(reporter):
     reporter.fill(until="documents")
     for i in range(2):
         assert reporter.upload(f"f{i}.txt", b"texte").status_code == 302
@@ -188,8 +188,8 @@ def test_image_metadata_is_removed(report_app, reporter, fmt, name, mime):
         assert marker not in data
 
 
-def test_request_too_large_shows_a_413_page_with_the_119(make_report_app):
-    reporter = Reporter(make_report_app(MAX_CONTENT_LENGTH=4096))
+@pytest.mark.settings(MAX_CONTENT_LENGTH=4096)
+def test_request_too_large_shows_a_413_page_with_the_119(reporter):
     reporter.fill(until="documents")
     page = Page.of(reporter.upload("gros.pdf", PDF + b"0" * 10_000))
     assert page.status == 413

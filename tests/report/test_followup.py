@@ -29,7 +29,7 @@ def _signin(reporter, reference, code, expect=303) -> Page:
 
 
 def _problem(page: Page) -> str:
-    found = re.search(r'<div class="error-summary"[^>]*><h2>[^<]*</h2><p>([^<]*)</p>', page.text)
+    found = re.search(r'<div class="error-summary".*?<li><a href="#[^"]+">([^<]*)</a>', page.text, re.S)
     assert found, page.describe()
     return found.group(1)
 
@@ -91,9 +91,22 @@ def test_empty_signin_form(reporter):
     assert {"reference", "code"} <= page.ids
 
 
-def test_wrong_codes_slow_a_reference_down_but_never_lock_its_sender(make_report_app):
-    app = make_report_app(FOLLOWUP_LOCK_AFTER=3, FOLLOWUP_LOCK_SECONDS=600, SIGNIN_DELAY_BASE_MS=1,
-                          SIGNIN_DELAY_MAX_MS=5, RATELIMIT_FOLLOWUP_CHECK="1000 per minute")
+def _title(page: Page) -> str:
+    return " ".join(re.search(r"<title>(.*?)</title>", page.text, re.S).group(1).split())
+
+
+def test_refused_signin_says_error_in_the_title_and_links_to_the_reference(reporter, sent):
+    assert _title(Page.of(reporter.get("/suivi"))).startswith("Follow up a report – ")
+    for data in ({}, {"reference": sent.reference, "code": _wrong(sent.code)}):
+        page = Page.of(reporter.post("/suivi", data))
+        assert page.status == 400 and _title(page).startswith("Error: Follow up a report – "), data
+        assert page.text.count('class="error-summary"') == 1
+    assert page.error_links == [("#reference", NO_MATCH)]
+
+
+@pytest.mark.settings(FOLLOWUP_LOCK_AFTER=3, FOLLOWUP_LOCK_SECONDS=600, SIGNIN_DELAY_BASE_MS=1,
+                      SIGNIN_DELAY_MAX_MS=5, RATELIMIT_FOLLOWUP_CHECK="1000 per minute")
+def test_wrong_codes_slow_a_reference_down_but_never_lock_its_sender(app):
     reporter = Reporter(app)
     conf = reporter.report()
     for _ in range(20):
@@ -114,8 +127,8 @@ def test_wrong_codes_slow_a_reference_down_but_never_lock_its_sender(make_report
         assert s.query(FollowUp).one().failed_attempts == 0
 
 
-def test_right_code_resets_the_failure_count(make_report_app):
-    app = make_report_app(FOLLOWUP_LOCK_AFTER=3)
+@pytest.mark.settings(FOLLOWUP_LOCK_AFTER=3)
+def test_right_code_resets_the_failure_count(app):
     reporter = Reporter(app)
     conf = reporter.report()
     for _ in range(2):
@@ -160,6 +173,7 @@ def test_empty_reply_is_refused(reporter, sent):
     page = Page.of(reporter.post("/suivi/messages", {"body": ""}))
     assert page.status == 400
     assert ("#body", "Write your message.") in page.error_links and "body" in page.ids
+    assert _title(page).startswith(f"Error: Your report {conf.reference} – ")
 
 
 def test_signout_ends_the_followup_session(reporter, sent):
@@ -197,8 +211,8 @@ def test_reply_kept_on_screen_when_the_database_fails(report_app, reporter, sent
         assert s.query(Message).count() == 0
 
 
-def test_signin_rate_limit(make_report_app):
-    app = make_report_app(RATELIMIT_FOLLOWUP_CHECK="2 per 10 minutes")
+@pytest.mark.settings(RATELIMIT_FOLLOWUP_CHECK="2 per 10 minutes")
+def test_signin_rate_limit(app):
     reporter = Reporter(app)
     conf = reporter.report()
     for _ in range(2):

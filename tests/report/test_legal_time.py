@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from portal.domain.priority import add_working_days, paris_date
 
 from .helpers import db_session, only_ip
@@ -19,11 +21,9 @@ def test_confirmation_promises_the_first_analysis_delay_the_code_sets(report_app
         assert ip.analysis_due == add_working_days(received, deadlines.analysis_working_days, "31")
 
 
-def test_sent_at_half_past_midnight_in_paris_is_dated_in_paris(make_report_app, sqlite_template):
-    moment = datetime(2026, 11, 28, 23, 30, tzinfo=timezone.utc)     # 29 Nov 2026, 00:30 in Paris
-    app = make_report_app(CLOCK=lambda: moment)
-    from .helpers import Reporter
-    Reporter(app).report("public")
+def test_sent_at_half_past_midnight_in_paris_is_dated_in_paris(app, reporter, clock):
+    clock.at(datetime(2026, 11, 28, 23, 30, tzinfo=timezone.utc))     # 29 Nov 2026, 00:30 in Paris
+    reporter.report("public")
     with db_session(app) as s:
         ip = only_ip(s)
         assert ip.evaluation_due.isoformat() == "2027-02-28"           # 3 calendar months from 29/11
@@ -38,12 +38,12 @@ def _send_about(app, place):
     return reporter.report("public", children=[dict(CHILD, **place)])
 
 
-def test_haute_garonne_site_child_in_grenoble_goes_to_iseres_crip(make_report_app):
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31", "38"])
+def test_haute_garonne_site_child_in_grenoble_goes_to_iseres_crip(app):
     from portal.domain import sealing
-    app = make_report_app(PORTAL_DEPARTEMENTS=["31", "38"])
     conf = _send_about(app, {"postcode": "38000", "commune": "38185"})
     isere = app.config["PROFILES"]["38"]
-    assert (f"The child lives in {isere.name}: your report has been passed to the CRIP of {isere.name} "
+    assert (f"The child lives in {isere.name}: your report has been passed to that département's CRIP "
             f"({isere.ip_cell}), which will read it.") in conf.page.text
     assert f"{isere.ip_cell} analyses your report" in conf.page.text
     with db_session(app) as s:
@@ -53,8 +53,24 @@ def test_haute_garonne_site_child_in_grenoble_goes_to_iseres_crip(make_report_ap
         assert child["first_name"] == "Léa"
 
 
-def test_child_in_paris_is_accepted_flagged_for_transfer_and_the_confirmation_says_so(make_report_app):
-    app = make_report_app(PORTAL_DEPARTEMENTS=["31", "38"])
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31", "38"])
+def test_the_other_crips_departement_enters_the_sentence_as_a_phrase_of_the_reader_language(app):
+    """The département's name enters "The child lives …" through the profile's whole phrase for the
+    language (French "en Isère" only in French), as the headings do."""
+    import dataclasses
+
+    from .helpers import CHILD, Reporter
+    isere = app.config["PROFILES"]["38"]
+    app.config["PROFILES"]["38"] = dataclasses.replace(isere, in_names={**isere.in_names, "en": "in the Isère"})
+    conf = Reporter(app).report("public", children=[dict(CHILD, postcode="38000", commune="38185")])
+    assert "The child lives in the Isère: your report has been passed to that département's CRIP" in conf.page.text
+    for lang in ("ar", "uk"):
+        conf = Reporter(app, language=lang).report("public", children=[dict(CHILD, postcode="38000", commune="38185")])
+        assert isere.in_name not in conf.page.text, lang
+
+
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31", "38"])
+def test_child_in_paris_is_accepted_flagged_for_transfer_and_the_confirmation_says_so(app):
     conf = _send_about(app, {"postcode": "75001", "commune": "75101"})
     assert ("The child lives in a département this site does not serve (Paris). Your report has been received: "
             "the team here will forward it to the CRIP of Paris.") in conf.page.text
@@ -64,8 +80,8 @@ def test_child_in_paris_is_accepted_flagged_for_transfer_and_the_confirmation_sa
         assert (ip.received_by, ip.received_via, ip.routing_status, ip.departement) == ("31", None, "transfer", "75")
 
 
-def test_child_in_haute_garonne_names_no_other_crip(make_report_app):
-    app = make_report_app(PORTAL_DEPARTEMENTS=["31", "38"])
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31", "38"])
+def test_child_in_haute_garonne_names_no_other_crip(app):
     conf = _send_about(app, {"postcode": "31000", "commune": "31555"})
     assert "The child lives in" not in conf.page.text
     with db_session(app) as s:

@@ -384,8 +384,8 @@ def test_followup_code_opens_the_followup_key(report_app, send_report):
         assert access is not None
 
 
-def test_a_draft_is_only_sent_where_it_says(make_report_app):
-    app = make_report_app(PORTAL_DEPARTEMENTS=["31", "38"])
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31", "38"])
+def test_a_draft_is_only_sent_where_it_says(app):
     profiles = app.config["PROFILES"]
     reporter = Reporter(app)                      # /31/signaler/...
     reporter.fill()

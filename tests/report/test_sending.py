@@ -128,8 +128,8 @@ def test_too_fast_is_kept_and_flagged(report_app, reporter):
         assert only_ip(s).probably_automated is True
 
 
-def test_send_rate_limit_keeps_the_answers(make_report_app):
-    app = make_report_app(RATELIMIT_SEND="1 per hour")
+@pytest.mark.settings(RATELIMIT_SEND="1 per hour")
+def test_send_rate_limit_keeps_the_answers(app):
     Reporter(app).report()
     second = Reporter(app)
     second.fill()

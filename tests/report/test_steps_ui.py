@@ -26,7 +26,7 @@ def _first_submit(page: Page, form_index: int = 0) -> str:
 def test_every_step_has_one_h1_a_counter_and_continue_first(reporter, source):
     reporter.fill(source, until="documents")
     visited = {}
-    for slug in Q.PATHS[source]:
+    for slug in Q.steps_of({"source_type": source, "about": "self"}):
         page = reporter.page(f"/etape/{slug}" + ("?n=0" if slug == Q.CHILD else ""))
         visited[slug] = page
         assert page.body.count("<h1") == 1, slug

@@ -1,14 +1,14 @@
 """What each step of the IP form refuses, how it says so, and what happens to a lost or stale draft."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 
 from portal.models import Draft, InformationPreoccupante
 
 from .helpers import (
-    CHILD, CONCERN, PRO, PUBLIC_SENDER, Page, Reporter, assert_error_page, count, years_ago,
+    CHILD, CONCERN, PRO, PUBLIC_SENDER, Page, assert_error_page, count, years_ago,
 )
 
 
@@ -194,19 +194,20 @@ def test_young_person_needs_only_where_the_child_lives(reporter):
                 and 'for="sex-' not in label and 'for="postcode_unknown' not in label]
     assert required == [], "only the postcode is shown as required"
     assert 'for="school"' not in page.body
-    reporter.step("enfant", {"postcode": "31000"}, n=0, to="/etape/enfants")
-    # And "I don't know where" is enough too.
-    reporter.step("enfant", {"postcode": "", "postcode_unknown": "y"}, n=0, to="/etape/enfants")
+    # Writing about themself, a young person has no list of children: on to what is happening.
+    reporter.step("enfant", {"postcode": "31000"}, n=0, to="/etape/inquietude")
+    # And "I don't know my postcode" is enough too.
+    reporter.step("enfant", {"postcode": "", "postcode_unknown": "y"}, n=0, to="/etape/inquietude")
 
 
 def test_young_person_empty_child_step_asks_only_where(reporter):
     reporter.fill("young", until="enfant")
-    page = refused(reporter, "enfant", {}, 0, "Enter the postcode, or tick “I don't know where the child lives”.")
+    page = refused(reporter, "enfant", {}, 0, "Enter your postcode, or tick “I don't know my postcode”.")
     assert [href for href, _t in page.error_links] == ["#postcode"]
 
 
-def test_step_rate_limit_keeps_what_was_typed_without_saving_it(make_report_app):
-    reporter = Reporter(make_report_app(RATELIMIT_FORM_STEP="4 per minute"))
+@pytest.mark.settings(RATELIMIT_FORM_STEP="4 per minute")
+def test_step_rate_limit_keeps_what_was_typed_without_saving_it(reporter):
     reporter.fill(until="enfant")                                   # 2 POSTs: start and "who"
     reporter.step("enfant", dict(CHILD, first_name="Un"), n=0)
     reporter.step("enfant", dict(CHILD, first_name="Deux"), n=0)
@@ -261,29 +262,22 @@ def test_child_number_next_free_slot_is_allowed(reporter):
     assert reporter.get("/etape/enfant?n=2").status_code == 404
 
 
-def test_expired_draft_goes_back_to_the_start(reporter):
+@pytest.mark.settings(DRAFT_TTL_SECONDS=60)
+def test_expired_draft_goes_back_to_the_start(reporter, clock):
     app = reporter.app
     reporter.fill(until="inquietude")
-    app.config["DRAFT_TTL_SECONDS"] = 60
-    app.config["CLOCK"] = lambda: datetime.now(timezone.utc) + timedelta(seconds=61)
-    try:
-        _sent_to_start(reporter.get("/etape/inquietude"))
-        assert count(app, Draft) == 0, "an expired draft is deleted when met"
-        start = reporter.page("/")
-        assert "Continue my report" not in start.text
-    finally:
-        app.config.pop("CLOCK")
+    clock.ahead(seconds=61)
+    _sent_to_start(reporter.get("/etape/inquietude"))
+    assert count(app, Draft) == 0, "an expired draft is deleted when met"
+    start = reporter.page("/")
+    assert "Continue my report" not in start.text
 
 
-def test_draft_is_kept_while_active(reporter):
-    app = reporter.app
+@pytest.mark.settings(DRAFT_TTL_SECONDS=60)
+def test_draft_is_kept_while_active(reporter, clock):
     reporter.fill(until="inquietude")
-    app.config["DRAFT_TTL_SECONDS"] = 60
-    app.config["CLOCK"] = lambda: datetime.now(timezone.utc) + timedelta(seconds=50)
-    try:
-        assert reporter.get("/etape/inquietude").status_code == 200
-    finally:
-        app.config.pop("CLOCK")
+    clock.ahead(seconds=50)
+    assert reporter.get("/etape/inquietude").status_code == 200
 
 
 @pytest.mark.parametrize("tamper", [

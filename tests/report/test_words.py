@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import io
 import re
+from pathlib import Path
 
 import pytest
 
@@ -45,7 +46,19 @@ def tokens(text: str) -> list:
     return out
 
 
+def _untranslated(lang: str) -> list:
+    """The questionnaire's texts the catalog of `lang` does not translate yet (new ones wait for the
+    translation pass): shown in English meanwhile, they are words, not codes. Longest first."""
+    source = (Path(Q.__file__)).read_text(encoding="utf-8")
+    t = Q.translations(lang)
+    return sorted({m for m in re.findall(r'N_\("((?:[^"\\]|\\.)*)"\)', source) if t.gettext(m) == m},
+                  key=len, reverse=True)
+
+
 def assert_words(text: str, lang: str, where: str):
+    if lang != "en":
+        for msgid in _untranslated(lang):
+            text = text.replace(msgid, " ")
     found = ISO_DATE.findall(text)
     assert not found, f"ISO date {found} on the {where} ({lang})"
     words = tokens(text)
