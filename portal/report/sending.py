@@ -146,7 +146,9 @@ def _safe_files(state):
 
 
 def _answers(data) -> dict:
-    keep = ("source_type", "sector", "children", "adults", "concern", "pro", "sender")
+    """What is sent: the answers of every step of the declaration (the young person's "about" too)."""
+    steps = questionnaire.STEPS.values()
+    keep = {s.section for s in steps if s.section} | {q.key for s in steps if s.section is None for q in s.questions}
     return {k: data[k] for k in keep if k in data}
 
 
