@@ -13,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from jinja2 import BytecodeCache
+from sqlalchemy import create_engine, event, text
 
 CI = os.environ.get("CI") == "true"
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -94,6 +95,32 @@ def _migrated_sqlite() -> Path | None:
     return _MIGRATED.get("file")
 
 
+class _SharedTemplateCache(BytecodeCache):
+    """Jinja's compiled templates, kept for every app of this test process: each test makes its own
+    app, whose Jinja environment would otherwise parse and compile every template it renders again
+    (a third of the request tests' time). A template whose source changes gets another checksum."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        code = self.compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATES = _SharedTemplateCache()
+
+
+def _no_fsync(dbapi_conn, _record):
+    """A test's SQLite database need not survive a power cut: no fsync at each commit (the
+    application's own durability setting, PRAGMA synchronous=FULL, is SQLite's default)."""
+    dbapi_conn.execute("PRAGMA synchronous=OFF")
+
+
 def make_app(tmp_path, **extra):
     """The application of a test: settings for tests (`extra` overrides them), a database at the latest
     revision (on SQLite a copy of the migrated template), a CRIP key pair per served département
@@ -109,6 +136,11 @@ def make_app(tmp_path, **extra):
         db_file.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template, db_file)
     app = create_app(base_config(tmp_path, **extra), env={})
+    app.jinja_env.bytecode_cache = _TEMPLATES
+    engine = app.extensions["portal_engine"]
+    if engine.dialect.name == "sqlite":
+        engine.pool.dispose()               # connections opened from now on skip the fsync (see below)
+        event.listen(engine, "connect", _no_fsync)
     with app.app_context():
         if template is None:
             upgrade(db.engine)
@@ -230,9 +262,14 @@ def any_app(request, tmp_path):
 
 @pytest.fixture
 def redis_url():
+    """An emptied Redis database of this test process's own (pytest -n: database 15, 14, ... one per
+    worker), so that a test emptying it never erases what a test of another worker counts there."""
     need_service("Redis", "127.0.0.1", 6379)
     import redis
-    r = redis.Redis.from_url(REDIS_URL)
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    base, db = REDIS_URL.rsplit("/", 1)
+    url = f"{base}/{int(db) - worker % 8}"
+    r = redis.Redis.from_url(url)
     r.flushdb()
-    yield REDIS_URL
+    yield url
     r.flushdb()

@@ -138,44 +138,68 @@ class Row(NamedTuple):
 _TAG = Markup(' <span class="tag">%s</span>')
 
 
+class _Words(dict):
+    """A memo of one column's words: computed on the first row that needs them, a dict lookup after."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        value = self[key] = self._make(key)
+        return value
+
+
 def _rows(rows, *, communes, territories, today, once: _Once) -> list[Row]:
     """The queue's rows in words, built here in one pass rather than cell by cell in the template."""
     case_prefix = url_for("crip.case", reference="-")[:-1]    # references are letters, digits and "-"
+    open_statuses = workflow.OPEN
+    urgency = _Words(lambda code: once.label(labels.URGENCY, code))
+    status = _Words(once.status_label)
+    age = _Words(lambda code: once.label(labels.AGE, code))
+    due = _Words(lambda d: once.date(d, "short"))
+    received = _Words(lambda minute: once.datetime(minute, "short"))
+
+    def _source(key):
+        source_type, channel = key
+        words = once.label(labels.SOURCES, source_type)
+        return words if channel == "online" else f"{words}, {once.label(labels.CHANNELS, channel).lower()}"
+    source = _Words(_source)
+
+    def _left(days):
+        if days < 0:
+            return Markup("<br><strong>%s</strong>") % once.ngettext("%(num)s day overdue", "%(num)s days overdue", -days)
+        if days == 0:
+            return Markup("<br><strong>%s</strong>") % once.gettext("due today")
+        return Markup("<br>") + once.ngettext("%(num)s day left", "%(num)s days left", days)
+    left = _Words(_left)
     out = []
     for ip in rows:
-        is_open = ip.status in workflow.OPEN
+        is_open = ip.status in open_statuses
         days = (ip.evaluation_due - today).days
         css = ("overdue" if is_open and days < 0 else "soon" if is_open and days <= 7 else "") + (
             " unread" if ip.unread else "")
-        tags = Markup()
-        if ip.unread:
-            tags += Markup(' <strong class="tag tag-unread">%s</strong>') % once.ngettext(
-                "%(num)s unread message", "%(num)s unread messages", ip.unread)
-        if ip.source_type == "young":
-            tags += _TAG % once.gettext("written by a young person")
-        if ip.probably_automated:
-            tags += _TAG % once.gettext("probably automated")
-        if ip.routing_status == "transfer":
-            tags += _TAG % (once.gettext("transfer to %(dep)s") % {"dep": ip.departement})
-        elif ip.routing_status == "unrouted":
-            tags += _TAG % once.gettext("to be routed")
-        source = once.label(labels.SOURCES, ip.source_type)
-        if ip.channel != "online":
-            source = f"{source}, {once.label(labels.CHANNELS, ip.channel).lower()}"
-        if not is_open:
-            left = Markup()
-        elif days < 0:
-            left = Markup("<br><strong>%s</strong>") % once.ngettext("%(num)s day overdue", "%(num)s days overdue", -days)
-        elif days == 0:
-            left = Markup("<br><strong>%s</strong>") % once.gettext("due today")
-        else:
-            left = Markup("<br>") + once.ngettext("%(num)s day left", "%(num)s days left", days)
+        tags = ""
+        if ip.unread or ip.source_type == "young" or ip.probably_automated or ip.routing_status != "routed":
+            tags = Markup()
+            if ip.unread:
+                tags += Markup(' <strong class="tag tag-unread">%s</strong>') % once.ngettext(
+                    "%(num)s unread message", "%(num)s unread messages", ip.unread)
+            if ip.source_type == "young":
+                tags += _TAG % once.gettext("written by a young person")
+            if ip.probably_automated:
+                tags += _TAG % once.gettext("probably automated")
+            if ip.routing_status == "transfer":
+                tags += _TAG % (once.gettext("transfer to %(dep)s") % {"dep": ip.departement})
+            elif ip.routing_status == "unrouted":
+                tags += _TAG % once.gettext("to be routed")
+        at = ip.received_at
         out.append(Row(
-            css=css, href=case_prefix + quote(ip.reference, safe="-"), reference=ip.reference, tags=tags,
-            urgency=once.label(labels.URGENCY, ip.urgency), received=once.datetime(ip.received_at, "short"),
-            status=once.status_label(ip.status), source=source,
-            commune=communes.get(ip.id) or territories.get(ip.assigned_team or ip.territory) or "—",
-            age=once.label(labels.AGE, ip.youngest_age_band), due=once.date(ip.evaluation_due, "short"), days=left))
+            css, case_prefix + quote(ip.reference, safe="-"), ip.reference, tags, urgency[ip.urgency],
+            received[at.replace(second=0, microsecond=0) if at else at], status[ip.status],
+            source[ip.source_type, ip.channel],
+            communes.get(ip.id) or territories.get(ip.assigned_team or ip.territory) or "—",
+            age[ip.youngest_age_band], due[ip.evaluation_due], left[days] if is_open else ""))
     return out
 
 

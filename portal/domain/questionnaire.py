@@ -285,7 +285,7 @@ class Question:
     summary_label: str | None = None        # the label in a summary, when not the question itself
     max_length: int | None = None
     box: Box | None = None                  # the fieldset it is asked in
-    optional: bool | None = None            # "(optional)" beside it; by default: when never required
+    optional: bool | None = None            # "(optional)" beside it; by default: when not required now
     asked: bool = True                      # False in a variant that does not ask it
     default: object = None                  # the answer offered before the sender gives one
     placeholder: str | None = N_("Choose")  # the first option of a list ("choice")
@@ -302,9 +302,10 @@ class Question:
     def asked_by(self, variant: str) -> bool:
         return base_path(variant) in self.paths and bool(self.text("asked", variant))
 
-    def marked_optional(self, variant: str) -> bool:
+    def marked_optional(self, variant: str, section: dict, answers: dict) -> bool:
+        """Whether "(optional)" is shown beside it: when it is not required as things stand."""
         chosen = self.text("optional", variant)
-        return self.required is never if chosen is None else chosen
+        return not self.required(section or {}, answers or {}) if chosen is None else chosen
 
 
 @dataclass(eq=False)
@@ -478,8 +479,14 @@ STEPS = {
         heading="legend", more=N_("Another child (%(n)s)")),
     CHILDREN: Step(CHILDREN, "children", N_("Children concerned"), kind="list",
                    shown=lambda answers: not young_self(answers),
+                   intro=N_("Are other children of the same household concerned (brothers, sisters)? Add them: they will be assessed too."),
+                   more=N_("Add another child"),
                    # Translators: familiar register (tu)
-                   variants={YOUNG_FRIEND: {"title": N_("The young people you are writing about")}}),
+                   variants={YOUNG_FRIEND: {"title": N_("The young people you are writing about"),
+                                            # Translators: familiar register (tu)
+                                            "intro": N_("Is someone else in the same situation? You can add them too."),
+                                            # Translators: familiar register (tu)
+                                            "more": N_("Add another friend, brother or sister")}}),
     ADULTS: Step(ADULTS, "adults", N_("Adults concerned"), (
         Question("adult1_name", N_("Name"), group="adult1", summary_label=N_("First adult"), max_length=SHORT,
                  box=FIRST_ADULT),

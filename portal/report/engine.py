@@ -176,7 +176,8 @@ def layout(step, variant, form, section, answers) -> list:
             continue
         if watch:
             watches[q.key] = watch
-        item = Item(q, form[q.key], q.marked_optional(variant), q.text("attrs", variant), q.key if watch else None)
+        item = Item(q, form[q.key], q.marked_optional(variant, section, answers), q.text("attrs", variant),
+                    q.key if watch else None)
         if not blocks or q.box is None or blocks[-1].box is not q.box:
             box = q.box
             legend, hint = (box.text("legend", variant), box.text("hint", variant)) if box else (None, None)
@@ -208,6 +209,6 @@ def _page(step, variant, state, form, n, communes, **extra):
     return _render_step(
         "report/step.html", form=form, state=state, step=step, n=n, title=title, blocks=blocks,
         intro=_(intro) if intro else None, notice=_(notice) if notice else None, communes=communes,
-        all_optional=all(q.marked_optional(variant) for q in step.asked(variant)),
+        all_optional=all(q.marked_optional(variant, data, answers) for q in step.asked(variant)),
         secondary=secondary, action_args=dict({"n": n} if step.repeated else {}, **retour_args()),
         conditions=conditions, revealed_at=next((k for k in wraps if k and conditions[k][0]), None), **extra)

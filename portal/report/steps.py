@@ -3,7 +3,7 @@ questions; a step kind with a page of its own has a hook here (list, notice) or 
 from __future__ import annotations
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 
 from ..domain import questionnaire
 from ..ratelimit import hit, refuse
@@ -79,6 +79,8 @@ def _children(step, state):
         return redirect(_next_step(state.data, step.slug))
     variant = questionnaire.audience(state.data)
     return _render_step("report/step_children.html", state=state, children=children, title=_(step.title_for(variant)),
+                        intro=_(step.text("intro", variant)), add=_(step.text("more", variant)),
+                        ages=[questionnaire.child_age_text(child, str(get_locale())) for child in children],
                         can_add=len(children) < MAX_CHILDREN)
 
 

@@ -315,11 +315,14 @@ class Portal:
         self.submit("button[type=submit]")
         self.expect_path("/signaler/etape/qui")
 
-    def who(self, source: str = "public", sector: str | None = None):
+    def who(self, source: str = "public", sector: str | None = None, about: str = "other"):
+        """`about`: what a young person writes about: "other" (a friend, a brother or a sister) or "self"."""
         index = {"public": 0, "professional": 1, "young": 2}[source]
         self.check(f"source_type-{index}")
         if sector:
             self.select("sector", sector)
+        if source == "young":
+            self.check(f"about-{ {'self': 0, 'other': 1}[about] }")     # shown in place by the script
         self.submit()
 
     def child(self, postcode: str = "31000", first_name: str | None = None, age: str | None = None,
