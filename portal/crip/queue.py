@@ -266,7 +266,7 @@ def index():
     once = _Once()
     index_href = url_for("crip.index")
     return render_template("crip/queue.html", label=once.label, status_label=once.status_label,
-                           ngettext=once.ngettext, format_date=once.date, format_datetime=once.datetime,
+                           ngettext=once.ngettext,
                            rows=_rows(rows, communes=communes, territories=territories, today=today, once=once),
                            counts=counts, f=f, folded=folded, next_cursor=next_cursor,
                            new_ips=counts.get("new_ips"), new_messages=counts.get("new_messages"), since=since,
