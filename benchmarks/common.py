@@ -644,6 +644,25 @@ class ReportFlow:
         return ref.group(1), "".join(code.group(1).split())
 
 
+def send_one(browser: Browser, lock: threading.Lock, confirmations: list, failures: list, stats: Counter, **flow):
+    """One report sent through `browser` (ReportFlow with `flow`'s options), then the browser closed:
+    its reference goes to `confirmations` or why it gave up to `failures`; its retries and requests
+    are added to `stats`."""
+    local = Counter()
+    try:
+        ref = ReportFlow(browser, stats=local, **flow).run()
+        with lock:
+            confirmations.append(ref)
+    except (Refused, Retryable) as exc:
+        with lock:
+            failures.append(str(exc))
+    finally:
+        browser.close()
+        with lock:
+            stats.update(local)
+            stats["requests"] += browser.requests
+
+
 # --- RESULTS.md --------------------------------------------------------------------------------------
 
 ORDER = ["summary", "pages", "render", "ratelimit", "send", "uploads", "queue", "faults", "pgfaults", "redisfaults", "slowclients"]

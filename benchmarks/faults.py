@@ -41,7 +41,7 @@ import time
 from collections import Counter
 
 import common
-from common import Browser, Gunicorn, ReportFlow, log, portal_env, prepare_portal_db, scratch_dir, scratch_pg
+from common import Browser, Gunicorn, log, portal_env, prepare_portal_db, scratch_dir, scratch_pg
 
 
 def killer(srv: Gunicorn, stop: threading.Event, interval: float, kills: list, max_kills: int, boots: dict,
@@ -78,6 +78,18 @@ def _killer(srv, stop, interval, kills, max_kills, boots, min_ready):
             kills.append((time.monotonic(), pid))
         except ProcessLookupError:
             pass
+
+
+def publish(name: str, title: str, intro: str, rows: list, *, ok: bool, verdict: str, summary: str,
+            column: str = "count", problems: str = "") -> int:
+    """A measurement's section of RESULTS.md (what was done, its table, the verdict, the first
+    problems if any) and its summary line, both also logged; the exit status (0 when `ok`)."""
+    body = "\n".join([intro, "", common.table(["", column], rows), "", f"Verdict: **{verdict}**."]
+                     + ([f"\n{problems}"] if problems else []))
+    log("\n" + body + "\n")
+    common.write_section(name, title, body)
+    common.summary_line(name, summary)
+    return 0 if ok else 1
 
 
 def check(env: dict, confirmations: list) -> dict:
@@ -217,20 +229,8 @@ def main_postgres(args):
 
             def client():
                 while not stop.is_set() and time.monotonic() < deadline:
-                    b = CheckingBrowser(srv.port, seen, lock, examples)
-                    local = Counter()
-                    try:
-                        ref = ReportFlow(b, retries=1000, patience=120, deadline=deadline, stats=local).run()
-                        with lock:
-                            confirmations.append(ref)
-                    except (common.Refused, common.Retryable) as exc:
-                        with lock:
-                            failures.append(str(exc))
-                    finally:
-                        b.close()
-                        with lock:
-                            stats.update(local)
-                            stats["requests"] += b.requests
+                    common.send_one(CheckingBrowser(srv.port, seen, lock, examples), lock, confirmations, failures, stats,
+                             retries=1000, patience=120, deadline=deadline)
 
             log(f"portal on :{srv.port} (shipped gunicorn config), throw-away PostgreSQL on :{pg.port}; "
                 f"{clients} browsers; {n_cycles} cycles of {up:.0f} s up, {down:.0f} s stopped")
@@ -284,22 +284,19 @@ def main_postgres(args):
          f"{result['duplicates']} / {result['orphans']} / {result['unconfirmed']}"),
         ("elapsed", f"{elapsed:.0f} s"),
     ]
-    body = "\n".join([
+    problems = examples[:3] + failures[:3]
+    return publish(
+        "pgfaults", "PostgreSQL stopped and started under load (faults.py --postgres)",
         f"`{command}` on a throw-away PostgreSQL cluster (initdb/pg_ctl, own port) stopped and started in cycles "
         f"({up:.0f} s up, {down:.0f} s stopped), then frozen for {freeze:.0f} s, while {clients} browsers send IPs through the public path of the "
         "form; a browser sends the same request again after a 503 (the page gives back what it carried).",
-        "",
-        common.table(["", "count"], rows),
-        "",
-        f"Verdict: **{'0 × 500; every failure a 503 with the numbers; typed values given back; every flow completed, each IP stored once' if ok else 'BROKEN'}**.",
-    ] + ([f"\nFirst problems: {'; '.join(examples[:3] + failures[:3])}"] if examples or failures else []))
-    log("\n" + body + "\n")
-    common.write_section("pgfaults", "PostgreSQL stopped and started under load (faults.py --postgres)", body)
-    common.summary_line("pgfaults", f"{len(cycles)} PostgreSQL stop/start cycles, {clients} browsers: {n500} × 500, "
-                                    f"{with_numbers} × 503 with numbers, {without} without, {posts_lost} typed POSTs lost, "
-                                    f"{len(confirmations)} flows completed, {result['stored']} stored: "
-                                    f"{'OK' if ok else 'BROKEN'}")
-    return 0 if ok else 1
+        rows, ok=ok,
+        verdict=('0 × 500; every failure a 503 with the numbers; typed values given back; every flow completed, each IP stored once'
+                 if ok else 'BROKEN'),
+        problems=f"First problems: {'; '.join(problems)}" if problems else "",
+        summary=(f"{len(cycles)} PostgreSQL stop/start cycles, {clients} browsers: {n500} × 500, "
+                 f"{with_numbers} × 503 with numbers, {without} without, {posts_lost} typed POSTs lost, "
+                 f"{len(confirmations)} flows completed, {result['stored']} stored: {'OK' if ok else 'BROKEN'}"))
 
 
 # --- Redis stopped and started (--redis) ----------------------------------------------------------
@@ -394,24 +391,18 @@ def main_redis(args):
         ("every step of every worker counted in Redis again after",
          f"{all_workers:.1f} s" if all_workers is not None else "not within 40 s"),
     ]
-    body = "\n".join([
+    return publish(
+        "redisfaults", "Redis stopped and started under load (faults.py --redis)",
         f"`{command}` with a throw-away redis-server stopped for {outage:.0f} s while {clients} clients post a form "
         "step and load the back office's sign-in page in a loop (the generic limit: information pages count "
         "theirs in each worker's memory), then started again (empty). Measured: the time until the form's "
         "own limit and the generic limit have keys in Redis again, and until every step posted in a second is "
         "counted there (no worker still counting in its memory). Goal: within 10 s; no request refused.",
-        "",
-        common.table(["", "value"], rows),
-        "",
-        f"Verdict: **{'met' if ok else 'missed'}**.",
-    ])
-    log("\n" + body + "\n")
-    common.write_section("redisfaults", "Redis stopped and started under load (faults.py --redis)", body)
-    common.summary_line("redisfaults", f"Redis back after a {outage:.0f} s outage: keys after "
-                        f"{first_keys if first_keys is not None else float('nan'):.1f} s, all workers after "
-                        f"{all_workers if all_workers is not None else float('nan'):.1f} s, {refused} refused: "
-                        f"{'met' if ok else 'missed'}")
-    return 0 if ok else 1
+        rows, column="value", ok=ok, verdict="met" if ok else "missed",
+        summary=(f"Redis back after a {outage:.0f} s outage: keys after "
+                 f"{first_keys if first_keys is not None else float('nan'):.1f} s, all workers after "
+                 f"{all_workers if all_workers is not None else float('nan'):.1f} s, {refused} refused: "
+                 f"{'met' if ok else 'missed'}"))
 
 
 def main(argv=None):
@@ -454,20 +445,8 @@ def main(argv=None):
                         if next_job[0] >= n:
                             return
                         next_job[0] += 1
-                    b = Browser(srv.port, timeout=300)
-                    local = Counter()
-                    try:
-                        ref = ReportFlow(b, retries=20, patience=600, deadline=deadline, stats=local).run()
-                        with lock:
-                            confirmations.append(ref)
-                    except (common.Refused, common.Retryable) as exc:
-                        with lock:
-                            failures.append(str(exc))
-                    finally:
-                        b.close()
-                        with lock:
-                            stats.update(local)
-                            stats["requests"] += b.requests
+                    common.send_one(Browser(srv.port, timeout=300), lock, confirmations, failures, stats,
+                             retries=20, patience=600, deadline=deadline)
 
             log(f"portal on :{srv.port} ({workers} workers); {n} IPs by {clients} browsers; "
                 f"SIGKILL to a random worker every ~{args.interval:.1f} s while {args.min_ready}+ are up")
@@ -526,24 +505,18 @@ def main(argv=None):
         ("retries by cause", retry_kinds),
         ("elapsed", f"{elapsed:.0f} s ({len(confirmations) / elapsed:.2f} IPs/s under faults)"),
     ]
-    body = "\n".join([
+    return publish(
+        "faults", "Worker kills while sending (faults.py)",
         f"`{command}` on a scratch PostgreSQL database (production settings, limits in Redis); {clients} browsers "
         f"send {n} IPs through the form (19 requests each, each request retried on a broken connection or "
         f"502/503/504) while a thread SIGKILLs a random worker every ~{args.interval:.0f} s (one that has loaded the app, "
         f"and only while at least {args.min_ready} have). Each request waits up to 300 s for its answer and is sent "
         f"again for up to 600 s.",
-        "",
-        common.table(["", "count"], rows),
-        "",
-        f"Verdict: **{'no report lost, none stored twice, none incomplete' if ok else 'INVARIANT BROKEN'}**.",
-    ] + ([f"\nFirst failures: {'; '.join(failures[:5])}"] if failures else []))
-    log("\n" + body + "\n")
-    common.write_section("faults", "Worker kills while sending (faults.py)", body)
-    common.summary_line("faults", f"{n} to send, {len(confirmations)} confirmed, {result['stored']} stored, "
-                                  f"{result['matched']} matched, {result['duplicates']} duplicates, "
-                                  f"{result['orphans']} orphans, {len(kills)} worker kills: "
-                                  f"{'OK' if ok else 'BROKEN'}")
-    return 0 if ok else 1
+        rows, ok=ok, verdict="no report lost, none stored twice, none incomplete" if ok else "INVARIANT BROKEN",
+        problems=f"First failures: {'; '.join(failures[:5])}" if failures else "",
+        summary=(f"{n} to send, {len(confirmations)} confirmed, {result['stored']} stored, "
+                 f"{result['matched']} matched, {result['duplicates']} duplicates, "
+                 f"{result['orphans']} orphans, {len(kills)} worker kills: {'OK' if ok else 'BROKEN'}"))
 
 
 if __name__ == "__main__":

@@ -160,16 +160,7 @@ def e2e_round(srv: Gunicorn, n: int, clients: int, deadline: float) -> dict:
                 if started[0] >= n:
                     return
                 started[0] += 1
-            b = Browser(srv.port)
-            try:
-                ref = ReportFlow(b, deadline=deadline, stats=stats).run()
-                with lock:
-                    results.append(ref)
-            except (common.Refused, common.Retryable) as exc:
-                with lock:
-                    failures.append(str(exc))
-            finally:
-                b.close()
+            common.send_one(Browser(srv.port), lock, results, failures, stats, deadline=deadline)
 
     cpu0 = srv.cpu()
     t0 = time.perf_counter()

@@ -64,9 +64,7 @@ def accounts():
                 status = 400
             else:
                 _audit("account_created", target=str(user.id), detail=user.role)
-                if user.role not in staff.READS_IPS:
-                    secret = (user, enrolment.issue_secret(user))
-                    _audit("enrolment_secret_issued", target=str(user.id))
+                secret = _enrolment_secret(user)
                 db.session.commit()
                 if secret is None:
                     flash(_("The account of %(name)s was created. A colleague who holds the CRIP key must now approve it under “Arrivals”.", name=user.name), "notice")
@@ -74,23 +72,44 @@ def accounts():
                 form = _account_form(admin)
         else:
             status = 400
-    users = list(db.session.scalars(select(StaffUser).where(StaffUser.departement == admin.departement)
-                                    .order_by(StaffUser.active.desc(), StaffUser.name)))
     _audit("accounts_view")
     db.session.commit()
-    return render_template("crip/accounts.html", users=users, form=form, secret=secret,
-                           reads_ips=staff.READS_IPS), status
+    return _accounts_page(admin, form, secret), status
+
+
+def _accounts_page(admin, form, secret):
+    """The list of the département's accounts, the creation form, and a one-time secret to hand over."""
+    users = list(db.session.scalars(select(StaffUser).where(StaffUser.departement == admin.departement)
+                                    .order_by(StaffUser.active.desc(), StaffUser.name)))
+    return render_template("crip/accounts.html", users=users, form=form, secret=secret, reads_ips=staff.READS_IPS)
+
+
+def _enrolment_secret(user):
+    """(user, one-time secret) for an account that does not read IPs (its first sign-in); None for
+    one that does (a key holder approves it under "Arrivals")."""
+    if user.role in staff.READS_IPS:
+        return None
+    secret = (user, enrolment.issue_secret(user))
+    _audit("enrolment_secret_issued", target=str(user.id))
+    return secret
+
+
+def _change_account(user_id, change, action: str, notice):
+    """An administrator's change to a colleague's account: made, audited, committed, then said
+    (`notice(name)`) on the list of accounts."""
+    _admin, target = _target(user_id)
+    change(target)
+    _audit(action, target=str(target.id))
+    db.session.commit()
+    flash(notice(target.name), "notice")
+    return redirect(url_for("crip.accounts"), code=303)
 
 
 @bp.post("/comptes/<id:user_id>/desactiver")
 @require("admin")
 def deactivate(user_id):
-    _admin, target = _target(user_id)
-    staff.deactivate(target)
-    _audit("account_deactivated", target=str(target.id))
-    db.session.commit()
-    flash(_("The account of %(name)s is deactivated; its copy of the CRIP key was deleted.", name=target.name), "notice")
-    return redirect(url_for("crip.accounts"), code=303)
+    return _change_account(user_id, staff.deactivate, "account_deactivated", lambda name: _(
+        "The account of %(name)s is deactivated; its copy of the CRIP key was deleted.", name=name))
 
 
 @bp.post("/comptes/<int:user_id>/reactiver")
@@ -101,16 +120,10 @@ def reenable(user_id):
         abort(404)
     enrolment.reenable(target)
     _audit("account_reenabled", target=str(target.id))
-    secret = None
-    if target.role not in staff.READS_IPS:
-        secret = (target, enrolment.issue_secret(target))
-        _audit("enrolment_secret_issued", target=str(target.id))
+    secret = _enrolment_secret(target)
     db.session.commit()
     if secret:
-        users = list(db.session.scalars(select(StaffUser).where(StaffUser.departement == admin.departement)
-                                        .order_by(StaffUser.active.desc(), StaffUser.name)))
-        return render_template("crip/accounts.html", users=users, form=_account_form(admin), secret=secret,
-                               reads_ips=staff.READS_IPS)
+        return _accounts_page(admin, _account_form(admin), secret)
     flash(_("The account of %(name)s is active again. A colleague who holds the CRIP key must approve it under “Arrivals”.", name=target.name), "notice")
     return redirect(url_for("crip.accounts"), code=303)
 
@@ -118,12 +131,8 @@ def reenable(user_id):
 @bp.post("/comptes/<int:user_id>/second-facteur")
 @require("admin")
 def reset_second_factor(user_id):
-    _admin, target = _target(user_id)
-    enrolment.reset_second_factor(target)
-    _audit("second_factor_reset", target=str(target.id))
-    db.session.commit()
-    flash(_("The second factor of %(name)s was reset: they will set up a new one at their next sign-in.", name=target.name), "notice")
-    return redirect(url_for("crip.accounts"), code=303)
+    return _change_account(user_id, enrolment.reset_second_factor, "second_factor_reset", lambda name: _(
+        "The second factor of %(name)s was reset: they will set up a new one at their next sign-in.", name=name))
 
 
 @bp.get("/arrivees")

@@ -75,21 +75,29 @@ def _ip_subject_prefix(ip: IP) -> str:
     return f"CRIP {ip.received_by}"
 
 
-def notify_new_urgent(session: Session, ip: IP, recipients, *, base_url: str | None = None) -> list[OutboxMail]:
-    """Tell `recipients` that an urgent IP is waiting in the queue (reference only)."""
-    subject = f"{_ip_subject_prefix(ip)} : une information préoccupante urgente vous attend"
-    body = (f"Bonjour,\n\nUne information préoccupante urgente (référence {ip.reference}) "
-            f"est arrivée dans la file de la CRIP {ip.received_by}.")
+def _notify(session: Session, ip: IP, recipients, *, kind: str, subject: str, text: str,
+            base_url: str | None, day: str = "") -> list[OutboxMail]:
+    """Queue one mail about `ip` to each recipient (once each, and once per `day` for a reminder):
+    `text`, then the back office's address when known, then the footer."""
+    body = f"Bonjour,\n\n{text}"
     if base_url:
         body += f"\n\nBack-office : {base_url}"
     body += FOOTER
     out = []
     for r in dict.fromkeys(recipients):
-        m = queue_mail(session, recipient=r, subject=subject, body=body, kind=KIND_NEW_URGENT,
-                       dedup_key=dedup_key(KIND_NEW_URGENT, ip, r))
+        m = queue_mail(session, recipient=r, subject=f"{_ip_subject_prefix(ip)} : {subject}", body=body,
+                       kind=kind, dedup_key=dedup_key(kind, ip, r, day))
         if m is not None:
             out.append(m)
     return out
+
+
+def notify_new_urgent(session: Session, ip: IP, recipients, *, base_url: str | None = None) -> list[OutboxMail]:
+    """Tell `recipients` that an urgent IP is waiting in the queue (reference only)."""
+    return _notify(session, ip, recipients, kind=KIND_NEW_URGENT, base_url=base_url,
+                   subject="une information préoccupante urgente vous attend",
+                   text=(f"Une information préoccupante urgente (référence {ip.reference}) "
+                         f"est arrivée dans la file de la CRIP {ip.received_by}."))
 
 
 def notify_deadline(session: Session, ip: IP, recipients, days_left: int, *,
@@ -97,37 +105,34 @@ def notify_deadline(session: Session, ip: IP, recipients, days_left: int, *,
     """Remind `recipients` that an IP's evaluation is due in `days_left` days (reference and date only)."""
     due: date = ip.evaluation_due
     when = "demain" if days_left == 1 else f"dans {days_left} jours"
-    subject = f"{_ip_subject_prefix(ip)} : échéance d'évaluation {when}"
-    body = (f"Bonjour,\n\nL'évaluation de l'information préoccupante {ip.reference} arrive à "
-            f"échéance le {due.strftime('%d/%m/%Y')} ({when}) et aucune décision n'est encore "
-            "enregistrée.")
-    if base_url:
-        body += f"\n\nBack-office : {base_url}"
-    body += FOOTER
-    out = []
-    day = f"{due.isoformat()}/{days_left}"
-    for r in dict.fromkeys(recipients):
-        m = queue_mail(session, recipient=r, subject=subject, body=body, kind=KIND_DEADLINE,
-                       dedup_key=dedup_key(KIND_DEADLINE, ip, r, day))
-        if m is not None:
-            out.append(m)
-    return out
+    return _notify(session, ip, recipients, kind=KIND_DEADLINE, base_url=base_url,
+                   day=f"{due.isoformat()}/{days_left}", subject=f"échéance d'évaluation {when}",
+                   text=(f"L'évaluation de l'information préoccupante {ip.reference} arrive à "
+                         f"échéance le {due.strftime('%d/%m/%Y')} ({when}) et aucune décision n'est encore "
+                         "enregistrée."))
 
 
-def deadline_reminders(session: Session, now: datetime, days_before=(7, 1), *,
-                       departement: str | None = None, tz=PARIS) -> list[tuple[IP, int]]:
-    """Undecided IPs whose evaluation is due in exactly one of `days_before` days (local date)."""
+def _due_in(session: Session, now: datetime, days_before, due_column, *conditions,
+            departement: str | None, tz) -> list[tuple[IP, int]]:
+    """The IPs whose `due_column` falls in exactly one of `days_before` days (local date) and that
+    meet `conditions`, with that number of days, earliest first."""
     today = as_utc(now).astimezone(tz).date()
     targets = {today + timedelta(days=int(d)): int(d) for d in days_before}
     if not targets:
         return []
     q = (select(IP).options(defer(IP.sealed))
-         .where(IP.evaluation_due.in_(list(targets)), IP.decided_at.is_(None),
-                IP.status.in_(OPEN_STATUSES))
-         .order_by(IP.evaluation_due, IP.id))
+         .where(due_column.in_(list(targets)), *conditions)
+         .order_by(due_column, IP.id))
     if departement is not None:
         q = q.where(IP.received_by == departement)
-    return [(ip, targets[ip.evaluation_due]) for ip in session.scalars(q)]
+    return [(ip, targets[getattr(ip, due_column.key)]) for ip in session.scalars(q)]
+
+
+def deadline_reminders(session: Session, now: datetime, days_before=(7, 1), *,
+                       departement: str | None = None, tz=PARIS) -> list[tuple[IP, int]]:
+    """Undecided IPs whose evaluation is due in exactly one of `days_before` days (local date)."""
+    return _due_in(session, now, days_before, IP.evaluation_due, IP.decided_at.is_(None),
+                   IP.status.in_(OPEN_STATUSES), departement=departement, tz=tz)
 
 
 def feedback_reminders(session: Session, now: datetime, days_before=(14, 1), *,
@@ -135,16 +140,8 @@ def feedback_reminders(session: Session, now: datetime, days_before=(14, 1), *,
     """IPs whose sender (a professional or an elected official) must be told what followed
     (CASF L226-5) in exactly one of `days_before` days (Paris date), whatever the IP's status, and
     who has not been told yet."""
-    today = as_utc(now).astimezone(tz).date()
-    targets = {today + timedelta(days=int(d)): int(d) for d in days_before}
-    if not targets:
-        return []
-    q = (select(IP).options(defer(IP.sealed))
-         .where(IP.feedback_due.in_(list(targets)), IP.feedback_given_on.is_(None))
-         .order_by(IP.feedback_due, IP.id))
-    if departement is not None:
-        q = q.where(IP.received_by == departement)
-    return [(ip, targets[ip.feedback_due]) for ip in session.scalars(q)]
+    return _due_in(session, now, days_before, IP.feedback_due, IP.feedback_given_on.is_(None),
+                   departement=departement, tz=tz)
 
 
 def notify_feedback(session: Session, ip: IP, recipients, days_left: int, *,
@@ -153,22 +150,13 @@ def notify_feedback(session: Session, ip: IP, recipients, days_left: int, *,
     (reference and date only)."""
     due: date = ip.feedback_due
     when = "aujourd'hui" if days_left == 0 else ("demain" if days_left == 1 else f"dans {days_left} jours")
-    subject = f"{_ip_subject_prefix(ip)} : retour à l'auteur de l'information préoccupante {when}"
-    body = (f"Bonjour,\n\nL'auteur de l'information préoccupante {ip.reference} (un professionnel ou un "
-            f"élu) doit être informé des suites données au plus tard le {due.strftime('%d/%m/%Y')} "
-            f"({when}), trois mois après son envoi (article L226-5 du code de l'action sociale et des "
-            "familles). Aucun retour n'est encore enregistré.")
-    if base_url:
-        body += f"\n\nBack-office : {base_url}"
-    body += FOOTER
-    out = []
-    day = f"{due.isoformat()}/{days_left}"
-    for r in dict.fromkeys(recipients):
-        m = queue_mail(session, recipient=r, subject=subject, body=body, kind=KIND_FEEDBACK,
-                       dedup_key=dedup_key(KIND_FEEDBACK, ip, r, day))
-        if m is not None:
-            out.append(m)
-    return out
+    return _notify(session, ip, recipients, kind=KIND_FEEDBACK, base_url=base_url,
+                   day=f"{due.isoformat()}/{days_left}",
+                   subject=f"retour à l'auteur de l'information préoccupante {when}",
+                   text=(f"L'auteur de l'information préoccupante {ip.reference} (un professionnel ou un "
+                         f"élu) doit être informé des suites données au plus tard le {due.strftime('%d/%m/%Y')} "
+                         f"({when}), trois mois après son envoi (article L226-5 du code de l'action sociale et des "
+                         "familles). Aucun retour n'est encore enregistré."))
 
 
 def send_pending(session: Session, *, sender, now: datetime, max_attempts: int = 5,
