@@ -158,3 +158,12 @@ def test_the_public_must_describe_what_worries_them(reporter):
     reporter.fill(until="inquietude")
     page = reporter.page("/etape/inquietude")
     assert '<label for="account">Describe what you saw, heard or were told</label>' in page.body.replace("\n", "")
+
+
+def test_a_young_person_in_danger_reads_it_in_their_words(reporter):
+    reporter.fill("young", until="inquietude")
+    location = reporter.step("inquietude", {"categories": ["physical"], "account": "Il me tape.", "danger_now": "yes"},
+                             to="/etape/urgence")
+    page = Page.of(reporter.client.get(location))
+    assert "Call now if you are in danger" in page.text and "If you are in danger right now" in page.text
+    assert "tel:17" in page.body and "the child" not in _main(page)
