@@ -149,8 +149,9 @@ def _finish(data: bytes) -> bytes:
         return out.getvalue()
 
 
-def render_copy(reference: str, answers: dict, *, sent_at, profile, locale: str, gettext) -> bytes:
-    """`gettext`: the translation function of the reader's language (the summary uses `locale`)."""
+def render_copy(reference: str, answers: dict, *, sent_at, profile, locale: str, gettext, files=None) -> bytes:
+    """`gettext`: the translation function of the reader's language (the summary uses `locale`);
+    `files`: the names of the attached files (None: no documents section)."""
     _ = gettext
     title = _("Information préoccupante sent to %(cell)s", cell=profile.ip_cell)
     footer = _("%(reference)s – page %(page)s of %(pages)s", reference=reference, page="{page}", pages="{nb}")
@@ -172,7 +173,7 @@ def render_copy(reference: str, answers: dict, *, sent_at, profile, locale: str,
         head.append((_("E-mail"), profile.email))
     for label, value in head:
         pdf.block("/P", [(label, SIZES["/P"], True, 5.5), (value, SIZES["/P"], False, 5.5)], space_before=1.5)
-    for section in questionnaire.summary(answers, None, locale):
+    for section in questionnaire.summary(answers, None, locale, files=files):
         if not section.rows:
             continue
         pdf.block("/H2", [(section.title, SIZES["/H2"], True, 7)], space_before=5)

@@ -103,6 +103,7 @@ def _commit_send(state, automated: bool):
             "reference": receipt.reference, "code": receipt.code, "source_type": state.data.get("source_type"),
             "crip": receipt.crip, "routing": receipt.routing_status, "child_departement": receipt.departement,
             "answers": state.data if state.data.get("source_type") == "professional" else None,
+            "files": [meta["name"] for _fid, meta in state.file_list()],
             "sent_at": now_utc().isoformat()})
         state.row.ciphertext = sealing.encrypt_json(state.key, {"sent": True})
         state.row.files.clear()
@@ -145,7 +146,9 @@ def _safe_files(state):
 
 
 def _answers(data) -> dict:
-    keep = ("source_type", "sector", "children", "adults", "concern", "pro", "sender")
+    """What is sent: the answers of every step of the declaration (the young person's "about" too)."""
+    steps = questionnaire.STEPS.values()
+    keep = {s.section for s in steps if s.section} | {q.key for s in steps if s.section is None for q in s.questions}
     return {k: data[k] for k in keep if k in data}
 
 
@@ -180,7 +183,7 @@ def confirmation_pdf():
     from .pdf import render_copy
     sent_at = datetime.fromisoformat(conf["sent_at"]) if conf.get("sent_at") else None
     pdf = render_copy(conf["reference"], conf["answers"], sent_at=sent_at, profile=current_profile(),
-                      locale=str(get_locale()), gettext=_)
+                      locale=str(get_locale()), gettext=_, files=conf.get("files"))
     response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{conf["reference"]}.pdf"'

@@ -153,11 +153,22 @@ def _serve(tmp_path_factory, name, **config):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, chromium_path):
-    """One département (31): URLs have no /<dep> prefix. CSRF is on, as real users get it."""
+def _live31(tmp_path_factory, chromium_path):
     server = _serve(tmp_path_factory, "live31", PORTAL_DEPARTEMENTS=["31"])
-    yield server.url
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(_live31):
+    """One département (31): URLs have no /<dep> prefix. CSRF is on, as real users get it."""
+    return _live31.url
+
+
+@pytest.fixture(scope="session")
+def live_app(_live31):
+    """The application behind live_server, for a test that prepares data in it (a staff account…)."""
+    return _live31.app
 
 
 @pytest.fixture(scope="session")
