@@ -13,7 +13,8 @@ third-party requests.
    hello is measured before each group and between them; each page's ratio is to the median of
    hello's runs, so that a load change on the machine hits both alike. The server CPU time per
    request (read from /proc for the gunicorn processes) is printed too: it does not depend on how
-   fast the load client itself is.
+   fast the load client itself is. It counts system time: a sync worker accepts and closes a connection
+   per request, and about three quarters of hello's CPU is gunicorn's and the kernel's socket work, not Flask.
 2. Page weight: each public page's HTML plus the stylesheets and scripts it links, gzip-compressed
    (level 6). Goal: < 30 KB per page.
 3. Third-party requests: every src/href of link, script, img (and iframe, source, video, audio,

@@ -1,7 +1,11 @@
 """Languages the portal speaks, each named in itself, with its writing direction."""
 from __future__ import annotations
 
+import functools
+
 from flask import request, session
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from .languages import CODES, LANGUAGES, NAMES  # noqa: F401  (re-exported)
 DEFAULT = "fr"
@@ -29,4 +33,10 @@ def select_locale() -> str:
         return chosen
     if session.get("lang") in CODES:
         return session["lang"]
-    return request.accept_languages.best_match(CODES) or DEFAULT
+    return _best_match(request.headers.get("Accept-Language", ""))
+
+
+@functools.lru_cache(maxsize=512)
+def _best_match(accept_language: str) -> str:
+    """The language of an Accept-Language header (browsers send few distinct ones: parsed once each)."""
+    return parse_accept_header(accept_language, LanguageAccept).best_match(CODES) or DEFAULT

@@ -538,7 +538,21 @@ STEPS = {
                          # Translators: familiar register (tu)
                          "notice": N_("You can also talk to someone now: call the 119 (free, day and night, it does not show on the phone bill) or chat on allo119.gouv.fr. If you can, call from a place where you feel safe.")}},
         then=lambda section: URGENT if section.get("danger_now") == "yes" else None),
-    URGENT: Step(URGENT, None, N_("Call now if the child is in danger"), kind="notice"),
+    URGENT: Step(URGENT, None, N_("Call now if the child is in danger"), kind="notice",
+                 notice=N_("A child in danger right now needs help now"),
+                 intro=N_("Once the child is safe, or if you have already called, you can finish your report. It is marked as urgent."),
+                 # Translators: familiar register (tu)
+                 variants={YOUNG: {"title": N_("Call now if you are in danger"),
+                                   # Translators: familiar register (tu)
+                                   "notice": N_("If you are in danger right now, you need help now"),
+                                   # Translators: familiar register (tu)
+                                   "intro": N_("When you are safe, or if you have already called, you can finish your message. It is marked as urgent.")},
+                           # Translators: familiar register (tu)
+                           YOUNG_FRIEND: {"title": N_("Call now if they are in danger"),
+                                          # Translators: familiar register (tu)
+                                          "notice": N_("If they are in danger right now, they need help now"),
+                                          # Translators: familiar register (tu)
+                                          "intro": N_("When they are safe, or if you have already called, you can finish your message. It is marked as urgent.")}}),
     PRO: Step(PRO, "pro", N_("Professional transmission"), (
         Question("establishment", N_("Establishment or service"), required=always, max_length=200,
                  missing=N_("Enter your establishment or service."), box=ESTABLISHMENT,

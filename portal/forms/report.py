@@ -1,4 +1,5 @@
-"""The IP form, one class per step. Validation is server-side only; every step works without JavaScript."""
+"""The IP form: each step's form built from the one declaration (portal/domain/questionnaire.py), and the
+forms of sending and follow-up. Validation is server-side only; every step works without JavaScript."""
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -163,6 +163,8 @@ def _keep(step, state, data, n):
             entries.append(data)
     else:
         state.data[step.section] = data
+    if Q.CHILDREN not in Q.steps_of(state.data):      # now about themself: one child, the young person
+        del state.data.setdefault("children", [])[1:]
     state.save()
 
 

@@ -86,8 +86,10 @@ def _children(step, state):
 
 def _emergency(step, state):
     """The "notice" hook: call now; then the report goes on where it was going."""
-    return _render_step("report/emergency.html", state=state,
-                        next_url=_next_step(state.data, step.slug))
+    variant = questionnaire.audience(state.data)
+    return _render_step("report/emergency.html", state=state, next_url=_next_step(state.data, step.slug),
+                        title=_(step.title_for(variant)), lead=_(step.text("notice", variant)),
+                        after=_(step.text("intro", variant)))
 
 
 HOOKS = {"list": _children, "notice": _emergency, "files": _documents}

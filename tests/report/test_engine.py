@@ -134,6 +134,16 @@ def test_a_young_person_writing_about_friends_lists_them(reporter):
     assert "Are they in danger right now?" in concern.text
 
 
+def test_a_young_person_who_then_writes_about_themself_keeps_one_child(reporter):
+    reporter.fill("young", about="other", children=[{"first_name": "Noa", "postcode": "31000"},
+                                                    {"first_name": "Lou", "postcode": "31000"}])
+    reporter.page("/etape/qui")
+    reporter.step("qui", {"source_type": "young", "about": "self"}, to="/etape/enfant")
+    assert reporter.get("/etape/enfant?n=1").status_code == 404
+    check = reporter.page("/verifier")
+    assert "Noa" in check.text and "Lou" not in check.text and "Child 2" not in check.text
+
+
 def test_the_young_persons_check_page_reads_their_words(reporter):
     check = reporter.fill("young", concern={"categories": ["physical"], "account": "Il me tape.", "danger_now": "no"})
     assert "About me" in check.text and "Someone hits me or hurts me" in check.text
@@ -158,3 +168,12 @@ def test_the_public_must_describe_what_worries_them(reporter):
     reporter.fill(until="inquietude")
     page = reporter.page("/etape/inquietude")
     assert '<label for="account">Describe what you saw, heard or were told</label>' in page.body.replace("\n", "")
+
+
+def test_a_young_person_in_danger_reads_it_in_their_words(reporter):
+    reporter.fill("young", until="inquietude")
+    location = reporter.step("inquietude", {"categories": ["physical"], "account": "Il me tape.", "danger_now": "yes"},
+                             to="/etape/urgence")
+    page = Page.of(reporter.client.get(location))
+    assert "Call now if you are in danger" in page.text and "If you are in danger right now" in page.text
+    assert "tel:17" in page.body and "the child" not in _main(page)
