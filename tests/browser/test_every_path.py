@@ -11,9 +11,10 @@ Then every answer must be found, in words, on the check page, on the CRIP's case
 agent in the same language) and in the professional's PDF copy; and none of them may show a field
 key, an answer code, True/False/None or an ISO date.
 
-The matrix, kept small for time: each path in French with JavaScript and axe; each path without
-JavaScript; each path in Arabic and in Pashto once (with or without JavaScript); one path with the
-keyboard alone.
+The matrix, kept small for time (one live server, one browser, one signed-in agent): each path in
+French with JavaScript; each path without JavaScript; each path in Arabic and in Pashto once (with
+JavaScript, without it, or with the keyboard alone). axe-core runs wherever JavaScript does (it
+cannot run in a page without), once per distinct page.
 """
 from __future__ import annotations
 
@@ -68,13 +69,38 @@ _CONTROLS_JS = """form => [...form.elements]
                value: el.value, checked: !!el.checked,
                options: el.tagName === 'SELECT' ? [...el.options].map(o => o.value) : null,
                labels: [...document.querySelectorAll('label')].filter(l => l.htmlFor === el.id).map(l => l.innerText)}))"""
-# What makes two pages the same page for axe: language, direction, and the elements of <main> with
-# their ids, classes, types, states. A step page met again with the same structure is not audited twice.
-_FINGERPRINT_JS = """() => [document.documentElement.lang, document.documentElement.dir,
-  ...[...(document.querySelector('main') || document.body).querySelectorAll('*')].map(el =>
-    [el.tagName, el.id, el.className, el.getAttribute('type'), el.hidden, el.disabled, el.getAttribute('aria-invalid'),
-     el.getAttribute('aria-describedby'), el.getAttribute('role')].join(':'))].join('|')"""
+# The page's H1 count, language and direction; and what makes two pages the same page for axe: those,
+# and the elements of <main> with their ids, classes, types, states. A step page met again with the
+# same structure (the same step of another path, say) is not audited twice.
+_PAGE_JS = """() => ({h1: document.querySelectorAll('h1').length, lang: document.documentElement.lang,
+  dir: document.documentElement.dir,
+  fingerprint: [document.documentElement.lang, document.documentElement.dir,
+    ...[...(document.querySelector('main') || document.body).querySelectorAll('*')].map(el =>
+      [el.tagName, el.id, el.className, el.getAttribute('type'), el.hidden, el.disabled, el.getAttribute('aria-invalid'),
+       el.getAttribute('aria-describedby'), el.getAttribute('role')].join(':'))].join('|')})"""
 AUDITED: set = set()                   # fingerprints of the pages axe has audited (in this process)
+
+
+# Keyboard mode. The Tab stops of the page in order (a radio group is one stop: its checked button,
+# or its first), and how many presses lead from the focus to the target (0 when it cannot tell).
+_TAB_STOPS = """const shown = el => !el.disabled && el.tabIndex >= 0 && el.type !== 'hidden'
+    && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const stopOf = el => {
+    if (el.type !== 'radio' || !el.name) return el;
+    const group = [...document.querySelectorAll('input[type=radio]')].filter(r => r.name === el.name && shown(r));
+    return group.find(r => r.checked) || group[0];
+  };
+  const target = stopOf(element);"""
+_TAB_DISTANCE_JS = "element => {" + _TAB_STOPS + """
+  const stops = [...document.querySelectorAll('a[href], button, input, select, textarea, summary, [tabindex]')]
+    .filter(el => shown(el) && stopOf(el) === el);
+  const from = stops.indexOf(document.activeElement), to = stops.indexOf(target);
+  return to < 0 ? 0 : (from < to ? to - from : 0);
+}"""
+_TAB_REACHED_JS = "element => {" + _TAB_STOPS + """
+  const active = document.activeElement;
+  return active === target || (!!active && active.type === 'radio' && stopOf(active) === target);
+}"""
 
 
 def _png() -> bytes:
@@ -110,6 +136,7 @@ class Journey:
         self.visits: dict = {}                 # how many times each step path was filled
         self.n = 0
         self.renders = 0
+        self.added = False                     # an "add" button was just pressed: new questions must show
         self.reference = None
 
     # --- auditing each page ---------------------------------------------------------------------
@@ -118,15 +145,14 @@ class Journey:
         self.renders += 1
         assert self.renders <= MAX_RENDERS, f"more than {MAX_RENDERS} pages: stuck at {self.page.url}"
         where = f"{urlsplit(self.page.url).path} [{self.path}, {self.lang}] #{self.renders}"
-        h1 = self.page.locator("h1").count()
-        if h1 != 1:
-            self.failures.append(f"{where}: {h1} H1 elements")
-        lang = self.page.locator("html").get_attribute("lang")
-        if lang != self.lang:
-            self.failures.append(f"{where}: <html lang={lang}>")
-        if self.axe is not None and (fingerprint := self.page.evaluate(_FINGERPRINT_JS)) not in AUDITED:
+        seen = self.page.evaluate(_PAGE_JS)
+        if seen["h1"] != 1:
+            self.failures.append(f"{where}: {seen['h1']} H1 elements")
+        if (seen["lang"], seen["dir"]) != (self.lang, DIRECTION[self.lang]):
+            self.failures.append(f"{where}: <html lang={seen['lang']} dir={seen['dir']}>")
+        if self.axe is not None and seen["fingerprint"] not in AUDITED:
             from tests.browser.conftest import format_violations
-            AUDITED.add(fingerprint)
+            AUDITED.add(seen["fingerprint"])
             violations = self.axe(self.page)
             if violations:
                 self.failures.append(format_violations(violations, where))
@@ -134,16 +160,16 @@ class Journey:
     # --- navigating ------------------------------------------------------------------------------
 
     def _tab_to(self, locator, limit: int = 250):
-        """Keyboard mode: Tab until the focus is on `locator`'s element."""
-        locator.evaluate("el => el.setAttribute('data-tab-target', '')")
-        try:
-            for _ in range(limit):
-                if self.page.evaluate("() => !!document.activeElement?.hasAttribute('data-tab-target')"):
-                    return
-                self.page.keyboard.press("Tab")
-            raise AssertionError(f"the keyboard never reached {locator} on {self.page.url}")
-        finally:
-            locator.evaluate("el => el.removeAttribute('data-tab-target')")
+        """Keyboard mode: Tab until the focus is on `locator`'s element (on a radio button: on its
+        group). The presses the page's order predicts are made at once, then checked one by one."""
+        target = locator.element_handle()
+        for _ in range(self.page.evaluate(_TAB_DISTANCE_JS, target)):
+            self.page.keyboard.press("Tab")
+        for _ in range(limit):
+            if self.page.evaluate(_TAB_REACHED_JS, target):
+                return
+            self.page.keyboard.press("Tab")
+        raise AssertionError(f"the keyboard never reached {locator} on {self.page.url}")
 
     def press(self, button):
         with self.page.expect_navigation():
@@ -187,6 +213,7 @@ class Journey:
         for value in form.locator(f".actions :is({SUBMIT})").evaluate_all("els => els.map(e => e.value || '')")[1:]:
             if value.startswith("add") and (step, value) not in self.pressed:
                 self.pressed.add((step, value))
+                self.added = True
                 return form.locator(f".actions [value='{value}']")
         return None
 
@@ -224,6 +251,10 @@ class Journey:
                     if (url, name) not in self.answers and name not in SKIP]
             if not todo:
                 return
+            if self.added:
+                self.added = False
+                if not todo:
+                    raise AssertionError(f"an \"add\" button brought no new question on {url}")
             for name, cs in todo:
                 self.answers[(url, name)] = said = []
                 self.answer(name, cs, age, said)
@@ -297,10 +328,7 @@ class Journey:
             control.check()
             return
         # Tab lands on the group's checked radio, or its first: arrows then move the choice.
-        for _ in range(250):
-            if self.page.evaluate("n => document.activeElement?.name === n", name):
-                break
-            self.page.keyboard.press("Tab")
+        self._tab_to(control)
         for _ in range(20):
             if control.evaluate("el => el === document.activeElement"):
                 break
@@ -377,6 +405,7 @@ class Journey:
         expect(link).to_have_count(1)
         response = self.page.context.request.get(self.base + link.get_attribute("href"))
         assert response.status == 200 and response.body().startswith(b"%PDF"), response.status
+        assert f'filename="{self.reference}.pdf"' in response.headers["content-disposition"]
         reader = PdfReader(io.BytesIO(response.body()))
         return "\n".join(p.extract_text() or "" for p in reader.pages)
 
@@ -448,12 +477,17 @@ def _journey(page, live_server, agent, path, lang, *, axe=None, keyboard=False):
     return journey
 
 
-ALL_PATHS = list(Q.PATHS)
-# Arabic and Pashto: each path once in each, with JavaScript (and axe) here, without it below.
-WITH_JS = [("fr", p) for p in ALL_PATHS] + [("ar", Q.YOUNG), ("ps", Q.PUBLIC)] \
-    + [("ar", p) for p in ALL_PATHS if p not in (Q.YOUNG, Q.PUBLIC, Q.PROFESSIONAL)] + [("ps", Q.PROFESSIONAL)]
-WITHOUT_JS = [("ar", Q.PUBLIC), ("ps", Q.YOUNG), ("ar", Q.PROFESSIONAL)] \
-    + [("ps", p) for p in ALL_PATHS if p not in (Q.YOUNG, Q.PUBLIC, Q.PROFESSIONAL)]
+# Each path in French with JavaScript; each path without JavaScript; each path in Arabic and in
+# Pashto once (with JavaScript, without it, or with the keyboard alone); axe wherever JavaScript runs.
+WITH_JS = [("fr", p) for p in Q.PATHS] + [("ar", Q.YOUNG), ("ar", Q.ELECTED), ("ps", Q.PUBLIC)]
+WITHOUT_JS = [("ar", Q.PUBLIC), ("ar", Q.PROFESSIONAL), ("ps", Q.YOUNG), ("ps", Q.ELECTED)]
+KEYBOARD = ("ps", Q.PROFESSIONAL)
+
+
+def test_the_matrix_covers_every_path_in_every_language_and_mode():
+    journeys = set(WITH_JS) | set(WITHOUT_JS) | {KEYBOARD}
+    assert {(lang, p) for lang in ("fr", "ar", "ps") for p in Q.PATHS} <= journeys
+    assert {p for _lang, p in WITHOUT_JS} == set(Q.PATHS)
 
 
 @pytest.mark.parametrize("lang, path", WITH_JS, ids=[f"{p}-{lang}" for lang, p in WITH_JS])
@@ -469,7 +503,9 @@ def test_each_path_without_javascript(sender, live_server, agent, lang, path):
     assert not journey.failures, "\n".join(journey.failures)
 
 
-def test_professional_path_with_the_keyboard_alone(sender, live_server, agent):
-    journey = _journey(sender(locale="en-US"), live_server, agent, Q.PROFESSIONAL, "fr", keyboard=True)
+def test_a_path_with_the_keyboard_alone(sender, live_server, agent, axe_check):
+    """Tab, Space, arrows and Enter only (a file is set as a file chooser would)."""
+    lang, path = KEYBOARD
+    journey = _journey(sender(locale="en-US"), live_server, agent, path, lang, keyboard=True, axe=axe_check)
     assert not journey.failures, "\n".join(journey.failures)
 

@@ -7,7 +7,6 @@ name/value/type, and assertions bear on URLs, ids, status codes and the referenc
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 
 import pytest
 
@@ -68,73 +67,8 @@ def test_neighbour_reports_in_french_then_follows_up(page, portal_factory, live_
     assert status.inner_text().strip()
 
 
-def test_teacher_sends_a_professional_report_in_arabic_with_a_file_and_gets_the_pdf(page, portal_factory, tmp_path):
-    portal = portal_factory(page)
-    portal.start("ar")
-    html = page.locator("html")
-    expect(html).to_have_attribute("lang", "ar")
-    expect(html).to_have_attribute("dir", "rtl")
-    portal.who("professional", sector="school")
-    portal.child(postcode="31000", first_name="Amine", age="8", sex="m")
-    portal.children()
-    portal.adults()
-    portal.concern("Amine arrive avec des marques de coups sur les bras.", categories=(0,), danger="no")
-    portal.expect_path("/signaler/etape/professionnel")
-    expect(html).to_have_attribute("dir", "rtl")
-
-    portal.fill("establishment", "École élémentaire Jules Ferry")
-    portal.fill("author_name", "Mme Martin")
-    portal.fill("author_role", "Directrice")
-    portal.fill("author_phone", "05 61 00 00 00")
-    first_day = (date.today() - timedelta(days=6)).isoformat()
-    second_day = (date.today() - timedelta(days=2)).isoformat()
-    portal.fill("facts-0-when", first_day)
-    portal.fill("facts-0-what", "Bleus sur les deux avant-bras, constatés à l'accueil.")
-    facts = page.locator("main fieldset.fact")
-    before = facts.count()
-    portal.submit("[name=action][value=add_fact]")
-    portal.expect_path("/signaler/etape/professionnel")
-    expect(facts).to_have_count(before + 1)
-    expect(page.locator("#facts-0-what")).to_have_value("Bleus sur les deux avant-bras, constatés à l'accueil.")
-    new = before                                                     # the index of the added fact
-    portal.fill(f"facts-{new}-when", second_day)
-    portal.fill(f"facts-{new}-what", "Amine dit : « papa tape quand il a bu ».")
-    portal.fill("child_words", "« papa tape quand il a bu »")
-    portal.check("parents_told-1")                                   # no
-    portal.fill("parents_not_told_why", "Risque pour l'enfant.")
-    portal.check("hierarchy_copy-0")                                 # yes
-    portal.check("signalement-0")                                    # no
-    portal.submit("[name=action][value=save]")
-    portal.expect_path("/signaler/etape/vous")
-    portal.submit()
-    portal.expect_path("/signaler/etape/documents")
-
-    portal.field("file").set_input_files(str(_png(tmp_path / "certificat.png")))
-    portal.submit("[name=action][value=upload]")
-    portal.expect_path("/signaler/etape/documents")
-    expect(page.locator("main [name=action][value^=remove-]")).to_have_count(1)
-    expect(page.locator("main")).to_contain_text("certificat.png")
-    portal.documents()
-
-    main = page.locator("main")
-    expect(main).to_contain_text("Bleus sur les deux avant-bras")
-    expect(main).to_contain_text("papa tape quand il a bu")
-    from babel.dates import format_date                            # dates as Arabic readers write them,
-    for day in (first_day, second_day):                            # never ISO
-        expect(main).to_contain_text(format_date(date.fromisoformat(day), "medium", locale="ar"))
-        expect(main).not_to_contain_text(day)
-    expect(main).to_contain_text("certificat.png")
-    reference, _code = portal.send()
-    expect(html).to_have_attribute("dir", "rtl")
-
-    pdf_link = page.locator("main a[href$='/confirmation/copie.pdf']")
-    expect(pdf_link).to_have_count(1)
-    with page.expect_download() as info:
-        pdf_link.click()
-    download = info.value
-    assert download.suggested_filename == f"{reference}.pdf"
-    data = open(download.path(), "rb").read()
-    assert data.startswith(b"%PDF"), data[:20]
+# The teacher's professional report in Arabic (RTL, a second dated fact, a file, dates as Arabic readers
+# write them, the PDF copy) is one of the journeys of test_every_path.py.
 
 
 def test_young_person_writes_about_a_friend_with_the_fewest_fields(page, portal_factory):
