@@ -54,6 +54,28 @@ def cheap_kdf():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _url_builders_compiled_once():
+    """Werkzeug compiles a Python function per URL rule and app to build its URLs; the suite makes an
+    app per test, each with the same hundred-odd rules: compile each builder once per test process
+    (a rule whose defaults fill one of its own variables is compiled as usual)."""
+    from werkzeug.routing.rules import Rule
+    compile_builder, compiled = Rule._compile_builder, {}
+
+    def once(self, append_unknown=True):
+        defaults = self.defaults or {}
+        if any(dynamic and name in defaults for dynamic, name in self._trace):
+            return compile_builder(self, append_unknown)
+        key = (self.rule, tuple(self._trace), tuple(map(str, defaults)), append_unknown)
+        if key not in compiled:
+            compiled[key] = compile_builder(self, append_unknown)
+        return compiled[key]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Rule, "_compile_builder", once)
+        yield
+
+
 def base_config(tmp_path, **extra):
     cfg = {
         "TESTING": True,
