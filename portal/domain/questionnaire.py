@@ -317,6 +317,7 @@ class Step:
     variants: dict = field(default_factory=dict)
     kind: str = "questions"     # questions, or a page with its own hook: list, files, notice
     intro: str | None = None    # a paragraph under the title
+    hint: str | None = None     # a line of help before the buttons
     notice: str | None = None   # a box before the questions (the 119 for young people)
     heading: str = "h1"         # h1; "legend": the first fieldset's legend; "question": the first question's
     more: str | None = None     # the title of the next entries of a repeated step (another child)
@@ -642,7 +643,13 @@ STEPS = {
                           # Translators: familiar register (tu)
                           "intro": N_("You don't have to give your name. If you give a way to reach you, the team can talk with you, which often helps.")},
                   PROFESSIONAL: {"intro": N_("Your professional contact details were given on the previous page. As a professional, you will be told what follows your report.")}}),
-    FILES: Step(FILES, None, N_("Documents"), kind="files"),
+    FILES: Step(FILES, None, N_("Documents"), kind="files",
+                intro=N_("You can attach up to %(n)s files of up to %(size)s each: PDF, photos (JPEG, PNG, WebP), Word or OpenDocument texts, text files. Location and camera details are removed from photos."),
+                hint=N_("“Continue” attaches the file you chose, if any; “Attach this file” attaches it and lets you add another."),
+                # Translators: familiar register (tu)
+                variants={YOUNG: {"intro": N_("You can add up to %(n)s files of up to %(size)s each: photos, PDF or texts. Where and when a photo was taken is removed from it."),
+                                  # Translators: familiar register (tu)
+                                  "hint": N_("“Continue” adds the file you chose, if any; “Attach this file” adds it and lets you add another.")}}),
 }
 # Vocabularies whose labels are names in themselves, not message ids.
 UNTRANSLATED = (LANGUAGE_NAMES,)
