@@ -317,6 +317,7 @@ class Step:
     variants: dict = field(default_factory=dict)
     kind: str = "questions"     # questions, or a page with its own hook: list, files, notice
     intro: str | None = None    # a paragraph under the title
+    hint: str | None = None     # a line of help before the buttons
     notice: str | None = None   # a box before the questions (the 119 for young people)
     heading: str = "h1"         # h1; "legend": the first fieldset's legend; "question": the first question's
     more: str | None = None     # the title of the next entries of a repeated step (another child)
@@ -386,7 +387,11 @@ FIRST_ADULT, SECOND_ADULT = Box(N_("First adult")), Box(N_("Second adult"))
 ESTABLISHMENT = Box(N_("Establishment and author"))
 CHILD_SAID = Box(N_("What the child said"))
 FAMILY = Box(N_("The family and what was already done"))
-CONTACT = Box(N_("Your contact details"), hint=N_("Give a phone number or an e-mail address, or both."))
+CONTACT = Box(N_("Your contact details"), hint=N_("Give a phone number or an e-mail address, or both."),
+              # Translators: familiar register (tu)
+              variants={YOUNG: {"legend": N_("How can we reach you?"),
+                                # Translators: familiar register (tu)
+                                "hint": N_("A phone number or an e-mail address, or both.")}})
 
 STEPS = {
     WHO: Step(WHO, None, N_("Who are you?"), (
@@ -467,7 +472,8 @@ STEPS = {
                            YOUNG_FRIEND: {"label": N_("Their address")}}),
         Question("lives_with", N_("Who does the child live with?"), "choice", vocabulary=LIVES_WITH, paths=NOT_YOUNG,
                  box=WHERE),
-    ), variants={YOUNG: {"title": N_("About you"),
+    # Translators: familiar register (tu)
+    ), variants={YOUNG: {"title": N_("About yourself"),
                          # Translators: familiar register (tu)
                          "intro": N_("Only where you live is needed, so that the right team can help. Everything else is up to you.")},
                  # Translators: familiar register (tu)
@@ -600,27 +606,50 @@ STEPS = {
     SENDER: Step(SENDER, "sender", N_("About you"), (
         Question("anonymous", N_("Do you want to give your name?"), "radio", vocabulary=ANONYMOUS,
                  required=not_path(PROFESSIONAL), shown=not_path(PROFESSIONAL),
-                 missing=N_("Choose whether you give your name."), variants={YOUNG: {"default": "yes"},
-                                                                            # owed feedback (L226-5): named by default
-                                                                            ELECTED: {"default": "no"}}),
+                 missing=N_("Choose whether you give your name."),
+                 # Translators: familiar register (tu)
+                 variants={YOUNG: {"default": "yes", "label": N_("Do you want to tell us your name?"),
+                                   # Translators: familiar register (tu)
+                                   "missing": N_("Choose whether you tell us your name.")},
+                           ELECTED: {"default": "no"}}),        # owed feedback (L226-5): named by default
         Question("name", N_("Your name"), max_length=SHORT, shown=equals("anonymous", "no"), required=always,
                  missing=N_("Enter your name, or choose to stay anonymous."), box=CONTACT,
-                 attrs={"autocomplete": "name"}),
+                 attrs={"autocomplete": "name"},
+                 # Translators: familiar register (tu)
+                 variants={YOUNG: {"label": N_("What should we call you?"),
+                                   # Translators: familiar register (tu)
+                                   "missing": N_("Write your name, or choose not to give it.")}}),
         Question("relation", N_("Your relation to the child"), "choice", vocabulary=SENDER_RELATIONS,
-                 shown=equals("anonymous", "no"), box=CONTACT),
+                 shown=equals("anonymous", "no"), box=CONTACT, variants={YOUNG: {"asked": False}}),
         Question("phone", N_("Phone"), "tel", max_length=30, shown=equals("anonymous", "no"), box=CONTACT,
                  required=empty("email"),
-                 missing=N_("Give a phone number or an e-mail address, or choose to stay anonymous.")),
+                 missing=N_("Give a phone number or an e-mail address, or choose to stay anonymous."),
+                 # Translators: familiar register (tu)
+                 variants={YOUNG: {"missing": N_("Give a phone number or an e-mail address, or choose not to give your name.")}}),
         Question("email", N_("E-mail"), "email", max_length=200, shown=equals("anonymous", "no"), box=CONTACT,
                  optional=False),
         Question("contact_language", N_("Language you prefer to be contacted in"), "choice",
-                 vocabulary=LANGUAGE_NAMES, placeholder=None, default=LOCALE),
+                 vocabulary=LANGUAGE_NAMES, placeholder=None, default=LOCALE,
+                 # Translators: familiar register (tu)
+                 variants={YOUNG: {"label": N_("The language you prefer us to use with you")}}),
         Question("wants_feedback", N_("I would like to know what follows my report"), "bool",
                  hint=N_("The CRIP answers within 3 months, as far as the child's interest and professional secrecy allow."),
-                 shown=not_path(PROFESSIONAL)),
+                 shown=not_path(PROFESSIONAL),
+                 # Translators: familiar register (tu)
+                 variants={YOUNG: {"hint": N_("The team answers within 3 months and tells you what it can.")}}),
     ), intro=N_("You may stay anonymous. If you give a way to reach you, the team can ask you questions, which often helps the child."),
-        variants={PROFESSIONAL: {"intro": N_("Your professional contact details were given on the previous page. As a professional, you will be told what follows your report.")}}),
-    FILES: Step(FILES, None, N_("Documents"), kind="files"),
+        # Translators: familiar register (tu)
+        variants={YOUNG: {"title": N_("How to reach you"),
+                          # Translators: familiar register (tu)
+                          "intro": N_("You don't have to give your name. If you give a way to reach you, the team can talk with you, which often helps.")},
+                  PROFESSIONAL: {"intro": N_("Your professional contact details were given on the previous page. As a professional, you will be told what follows your report.")}}),
+    FILES: Step(FILES, None, N_("Documents"), kind="files",
+                intro=N_("You can attach up to %(n)s files of up to %(size)s each: PDF, photos (JPEG, PNG, WebP), Word or OpenDocument texts, text files. Location and camera details are removed from photos."),
+                hint=N_("“Continue” attaches the file you chose, if any; “Attach this file” attaches it and lets you add another."),
+                # Translators: familiar register (tu)
+                variants={YOUNG: {"intro": N_("You can add up to %(n)s files of up to %(size)s each: photos, PDF or texts. Where and when a photo was taken is removed from it."),
+                                  # Translators: familiar register (tu)
+                                  "hint": N_("“Continue” adds the file you chose, if any; “Attach this file” adds it and lets you add another.")}}),
 }
 # Vocabularies whose labels are names in themselves, not message ids.
 UNTRANSLATED = (LANGUAGE_NAMES,)

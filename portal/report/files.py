@@ -29,7 +29,7 @@ ATTACHMENT_REASONS = {
 }
 
 
-def _documents(_step, state):
+def _documents(step, state):
     form = F.AttachmentForm()
     error = None
     if _posting():
@@ -56,9 +56,11 @@ def _documents(_step, state):
         else:
             return redirect(_next_step(state.data, questionnaire.FILES))
     files = state.file_list()
+    variant, most = questionnaire.audience(state.data), current_app.config["ATTACHMENT_MAX_FILES"]
+    size = file_size(current_app.config["ATTACHMENT_MAX_BYTES"])
     return _render_step("report/step_files.html", status=400 if error else 200, form=form, state=state,
-                        files=files, error=error, attached=None if error else _attached_name(files), max_files=current_app.config["ATTACHMENT_MAX_FILES"],
-                        max_size=file_size(current_app.config["ATTACHMENT_MAX_BYTES"]))
+                        files=files, error=error, attached=None if error else _attached_name(files), max_files=most,
+                        intro=_(step.text("intro", variant), n=most, size=size), hint=_(step.text("hint", variant)))
 
 
 def _attached_name(files):

@@ -99,7 +99,7 @@ def test_a_young_person_writing_about_themself_has_no_list_of_children(reporter)
     reporter.fill("young", until="enfant")
     child = reporter.page("/etape/enfant?n=0")
     main = _main(child)
-    assert "About you" in main and "Your postcode" in main and "How old are you?" in main
+    assert "About yourself" in main and "Your postcode" in main and "How old are you?" in main
     assert "I don't know my postcode" in main
     assert "the child" not in main and "Approximate age" not in main and "Sex" not in main
     assert reporter.step("enfant", {"postcode": "31000", "age": "12"}, n=0, to="/etape/inquietude")
@@ -177,3 +177,16 @@ def test_a_young_person_in_danger_reads_it_in_their_words(reporter):
     page = Page.of(reporter.client.get(location))
     assert "Call now if you are in danger" in page.text and "If you are in danger right now" in page.text
     assert "tel:17" in page.body and "the child" not in _main(page)
+
+
+def test_the_young_persons_own_words_on_the_sender_step(reporter):
+    reporter.fill("young", until="vous")
+    page = reporter.page("/etape/vous")
+    main = _main(page)
+    assert "How to reach you" in main and "Do you want to tell us your name?" in main
+    assert "How can we reach you?" in main and "What should we call you?" in main
+    assert not page.has_field("relation") and "the child" not in main
+    assert page.checked("anonymous") == ["yes"]
+    refused = reporter.step_page("vous", {"anonymous": "no", "revealed": "anonymous=no", "contact_language": "fr"})
+    assert_error_page(refused, "Write your name, or choose not to give it.",
+                      "Give a phone number or an e-mail address, or choose not to give your name.")
