@@ -461,8 +461,9 @@ def sender(browser, request):
     return make
 
 
-# The young person writes about a friend (a variant of the young path) in Arabic, about themself elsewhere.
-VARIANTS = {(Q.YOUNG, "ar"): {"about": "other"}}
+# The young person writes about a friend (a variant of the young path) in Arabic, about themself
+# elsewhere; the elected official says the child is in danger now (the emergency numbers come first).
+VARIANTS = {(Q.YOUNG, "ar"): {"about": "other"}, (Q.ELECTED, "fr"): {"danger_now": "yes"}}
 
 
 def _journey(page, live_server, agent, path, lang, *, axe=None, keyboard=False):
