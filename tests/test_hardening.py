@@ -33,8 +33,8 @@ def test_language_links_on_a_protocol_relative_path_stay_on_the_site(tmp_path, d
     assert links and all(not h.startswith("//") and "evil" not in h for h in links), links
 
 
-def test_language_links_of_a_page_come_from_its_route(tmp_path):
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"])
+def test_language_links_of_a_page_come_from_its_route(app):
     body = app.test_client().get("/contacts?_external=1&_scheme=https&x=1",
                                  headers={"Host": "evil.example"}).get_data(as_text=True)
     links = _lang_links(body)
@@ -42,8 +42,8 @@ def test_language_links_of_a_page_come_from_its_route(tmp_path):
     assert all(h.startswith("/contacts?") and "evil" not in h and "_external" not in h for h in links)
 
 
-def test_trusted_hosts_refuse_a_forged_host(tmp_path):
-    app = make_app(tmp_path, TRUSTED_HOSTS=["portal.example"], TRUSTED_PROXIES=1)
+@pytest.mark.settings(TRUSTED_HOSTS=["portal.example"], TRUSTED_PROXIES=1)
+def test_trusted_hosts_refuse_a_forged_host(app):
     c = app.test_client()
     assert c.get("/", headers={"Host": "portal.example"}).status_code == 200
     assert c.get("/", headers={"Host": "evil.example"}).status_code == 400

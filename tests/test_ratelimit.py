@@ -53,9 +53,8 @@ def test_two_instances_share_one_count_in_redis(tmp_path, redis_url):
     assert keys and not any("127.0.0.1" in k for k in keys)
 
 
-def test_redis_unreachable_falls_back_and_sending_works(tmp_path):
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
-                   RATELIMIT_FOLLOWUP_CHECK="2 per minute")
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0", RATELIMIT_FOLLOWUP_CHECK="2 per minute")
+def test_redis_unreachable_falls_back_and_sending_works(app):
     c = app.test_client()
     start = time.monotonic()
     statuses = [c.post("/signaler/suivi", data={"reference": "IP-AAAA-BBBB", "code": "X" * 20}).status_code
@@ -67,16 +66,16 @@ def test_redis_unreachable_falls_back_and_sending_works(tmp_path):
     assert re.fullmatch(r"IP-[0-9A-Z]{4}-[0-9A-Z]{4}", receipt["reference"])
 
 
-def test_spoofed_forwarded_for_is_ignored_without_trusted_proxy(tmp_path):
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_FOLLOWUP_CHECK="2 per minute")
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], RATELIMIT_FOLLOWUP_CHECK="2 per minute")
+def test_spoofed_forwarded_for_is_ignored_without_trusted_proxy(app):
     c = app.test_client()
     statuses = [c.post("/signaler/suivi", data={"reference": "IP-AAAA-BBBB", "code": "X" * 20},
                        headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(3)]
     assert statuses[-1] == 429
 
 
-def test_forwarded_for_is_used_behind_a_trusted_proxy(tmp_path):
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_FOLLOWUP_CHECK="2 per minute", TRUSTED_PROXIES=1)
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], RATELIMIT_FOLLOWUP_CHECK="2 per minute", TRUSTED_PROXIES=1)
+def test_forwarded_for_is_used_behind_a_trusted_proxy(app):
     c = app.test_client()
     statuses = [c.post("/signaler/suivi", data={"reference": "IP-AAAA-BBBB", "code": "X" * 20},
                        headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(3)]
@@ -84,8 +83,8 @@ def test_forwarded_for_is_used_behind_a_trusted_proxy(tmp_path):
 
 
 @pytest.mark.parametrize("lang", CODES)
-def test_limited_step_keeps_every_field_in_every_language(tmp_path, lang):
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_FORM_STEP="2 per minute")
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], RATELIMIT_FORM_STEP="2 per minute")
+def test_limited_step_keeps_every_field_in_every_language(app, lang):
     c = app.test_client()
     c.get(f"/?lang={lang}")
     _start_draft(c)
@@ -105,8 +104,8 @@ def test_limited_step_keeps_every_field_in_every_language(tmp_path, lang):
     assert "119" in page and "0 800 31 08 08" in page
 
 
-def test_limited_send_keeps_the_answers(tmp_path):
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_SEND="0 per hour")
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], RATELIMIT_SEND="0 per hour")
+def test_limited_send_keeps_the_answers(app):
     c = app.test_client()
     fill_public_report(c, account="Texte gardé malgré la limite")
     r = c.post("/signaler/envoyer", data={"confirm": "y"})
@@ -114,11 +113,11 @@ def test_limited_send_keeps_the_answers(tmp_path):
     assert "Retry-After" in r.headers
 
 
-def test_honeypot_and_speed_do_not_drop_a_report(tmp_path):
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], FORM_MIN_SECONDS=3600)
+def test_honeypot_and_speed_do_not_drop_a_report(app):
     from sqlalchemy import select
     from portal.extensions import db
     from portal.models import InformationPreoccupante
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], FORM_MIN_SECONDS=3600)
     c = app.test_client()
     fill_public_report(c)
     r = c.post("/signaler/envoyer", data={"confirm": "y", "website": "http://spam.example"})
@@ -128,8 +127,8 @@ def test_honeypot_and_speed_do_not_drop_a_report(tmp_path):
         assert ip.probably_automated is True
 
 
-def test_oversized_request_gets_translated_413(tmp_path):
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], MAX_CONTENT_LENGTH=2048)
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], MAX_CONTENT_LENGTH=2048)
+def test_oversized_request_gets_translated_413(app):
     c = app.test_client()
     r = c.post("/signaler/commencer", data={"x": "y" * 5000}, headers={"Accept-Language": "en"})
     assert r.status_code == 413 and b"119" in r.data
@@ -154,8 +153,8 @@ def test_information_pages_are_limited_in_each_process_without_a_redis_round_tri
     assert any("crip.signin" in k for k in keys) and not any("public." in k for k in keys), keys
 
 
-def test_quick_exit_and_health_are_never_limited(tmp_path):
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_DEFAULT="2 per minute")
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], RATELIMIT_DEFAULT="2 per minute")
+def test_quick_exit_and_health_are_never_limited(app):
     c = app.test_client()
     assert [c.get("/").status_code for _ in range(3)][-1] == 429
     assert all(c.get("/sortie").status_code == 303 for _ in range(5))
@@ -239,9 +238,9 @@ def test_limits_are_counted_in_redis_again_within_seconds_of_its_return(tmp_path
     assert elapsed < 10, f"limits back in Redis after {elapsed:.1f} s"
 
 
-def test_refuse_answers_429_with_the_page_and_when_to_come_back(tmp_path):
+@pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"])
+def test_refuse_answers_429_with_the_page_and_when_to_come_back(app):
     from portal.ratelimit import hit, refuse
-    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"])
     with app.test_request_context("/"):
         assert hit("unit", "1 per hour") and not hit("unit", "1 per hour")
         r = refuse("<p>kept</p>", "unit", "1 per hour")
