@@ -148,6 +148,7 @@ def test_the_young_persons_check_page_reads_their_words(reporter):
     check = reporter.fill("young", concern={"categories": ["physical"], "account": "Il me tape.", "danger_now": "no"})
     assert "About me" in check.text and "Someone hits me or hurts me" in check.text
     assert "Where you live" in check.text
+    assert "Add or remove a child" not in check.text, "no list of children to go to"
 
 
 # --- the professional's path ----------------------------------------------------------------------
