@@ -130,6 +130,12 @@ def step_form(step: Q.Step, variant: str) -> type:
     return type(f"{step.slug.capitalize()}Form", (DeclaredForm,), fields)
 
 
+def declared_forms() -> list:
+    """Every step's form as each path asks it (the outage page, which cannot load a draft, picks one)."""
+    return [step_form(step, variant) for variant in (*Q.PATHS, Q.YOUNG_FRIEND)
+            for step in Q.STEPS.values() if step.kind == "questions"]
+
+
 class AttachmentForm(StepForm):
     pass
 

@@ -146,7 +146,8 @@ class LiveServer:
 
 def _serve(tmp_path_factory, name, **config):
     tmp = tmp_path_factory.mktemp(name)
-    settings = dict(WTF_CSRF_ENABLED=True, FORM_MIN_SECONDS=0, **GENEROUS_LIMITS)
+    # Static files cached for an hour, so that each page of a test does not ask for them again.
+    settings = dict(WTF_CSRF_ENABLED=True, FORM_MIN_SECONDS=0, SEND_FILE_MAX_AGE_DEFAULT=3600, **GENEROUS_LIMITS)
     settings.update(config)
     app = make_app(tmp, **settings)
     return LiveServer(app)
