@@ -235,11 +235,6 @@ def clock(monkeypatch):
     return clock
 
 
-@pytest.fixture
-def multi_app(tmp_path):
-    return make_app(tmp_path, PORTAL_DEPARTEMENTS=["31", "38", "39", "44"])
-
-
 @pytest.fixture(scope="session")
 def pg_url():
     """A fresh PostgreSQL database for this test session, dropped at the end."""

@@ -651,6 +651,39 @@ STEPS = {
                                   # Translators: familiar register (tu)
                                   "hint": N_("“Continue” adds the file you chose, if any; “Attach this file” adds it and lets you add another.")}}),
 }
+# The pages around the steps (check, confirmation) in a path's own words: shared text -> its variant.
+REWORDED = {
+    YOUNG: {
+        # Translators: familiar register (tu)
+        N_("Check your answers before sending"): N_("Check what you wrote before sending"),
+        N_("When you send, your report goes to %(cell)s. You will get a reference and a private follow-up code."):
+            # Translators: familiar register (tu)
+            N_("When you send, your message goes to %(cell)s. You will get a reference and a secret code to follow it."),
+        # Translators: familiar register (tu)
+        N_("Your report has been sent"): N_("Your message has been sent"),
+        # Translators: familiar register (tu)
+        N_("Your private follow-up code"): N_("Your secret follow-up code"),
+        N_("With the reference and this code you can read the team's questions and answer them, add information or documents, and see where your report stands."):
+            # Translators: familiar register (tu)
+            N_("With the reference and this code you can read the team's questions, answer them, add something, and see where your message stands."),
+        N_("This code is shown only once. We cannot send it again: write it down now."):
+            # Translators: familiar register (tu)
+            N_("This code is shown only once. We cannot send it to you again: write it down now."),
+        N_("Keep it where the person you are worried about cannot find it. Do not keep it in a phone or a notebook that someone else reads."):
+            # Translators: familiar register (tu)
+            N_("Keep it where nobody else can find it: not in a phone or a notebook that someone else reads."),
+        N_("It may ask you questions through the follow-up page, or call you if you gave your number."):
+            # Translators: familiar register (tu)
+            N_("The team may ask you questions on the follow-up page, or call you if you gave your number."),
+    },
+}
+
+
+def reworded(msgid: str, variant: str) -> str:
+    """A shared page's text in the words of a path (the young person's), else as it is."""
+    return _pick(REWORDED, variant, msgid, msgid)
+
+
 # Vocabularies whose labels are names in themselves, not message ids.
 UNTRANSLATED = (LANGUAGE_NAMES,)
 # Every vocabulary a label test must cover.

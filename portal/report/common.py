@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..domain import questionnaire
 from ..forms.base import form_data
@@ -110,6 +111,11 @@ def _previous_step_url(data) -> str:
     return step_url(data, before, **({"n": 0} if before == questionnaire.CHILD else {}))
 
 
+def sayer(variant: str):
+    """`say(msgid, **values)` for templates: the text in the words of the sender's path, translated."""
+    return lambda msgid, **values: _(questionnaire.reworded(msgid, variant), **values)
+
+
 def _render_step(template, status=None, **ctx):
     """Render a form page; a POST whose form has errors answers 400, unless `status` says otherwise."""
     state = ctx.get("state")
@@ -119,6 +125,7 @@ def _render_step(template, status=None, **ctx):
     ctx.setdefault("back_url", _previous_step_url(data))
     ctx.setdefault("revealed_now", g.get("revealed_now", False))
     ctx.setdefault("conditions", {})
+    ctx.setdefault("say", sayer(questionnaire.audience(data)))
     form = ctx.get("form")
     if status is None:
         status = 400 if request.method == "POST" and form is not None and form.errors else 200

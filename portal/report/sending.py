@@ -15,7 +15,7 @@ from ..models import InformationPreoccupante
 from ..ratelimit import client_key, hit, refuse
 from ..web import current_profile, now_utc, profiles
 from . import bp, drafts
-from .common import _draft_or_restart, _other_departement, _render_step
+from .common import _draft_or_restart, _other_departement, _render_step, sayer
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +162,7 @@ def confirmation():
         return _other_departement(state)
     return render_template("report/confirmation.html", reference=conf["reference"],
                            code=codes.group(conf["code"]), source=conf.get("source_type"),
+                           say=sayer(questionnaire.audience({"source_type": conf.get("source_type")})),
                            **_routing_words(conf))
 
 

@@ -11,6 +11,8 @@ from portal.domain.attachments import CheckedFile
 from portal.extensions import db
 from portal.models import AuditEntry, InformationPreoccupante as IP, IpEvent, IpTransfer, Message
 
+pytestmark = pytest.mark.settings(PORTAL_DEPARTEMENTS=["31", "38", "39", "44"])   # `app`: four CRIPs
+
 NOW = datetime(2026, 11, 28, 23, 30, tzinfo=timezone.utc)     # 29 Nov 2026, 00:30 in Paris
 
 GRENOBLE = {"commune": "38185", "postcode": "38000"}
@@ -62,33 +64,33 @@ def _submit(app, place, received_by="31", files=(), **kw):
     (UNKNOWN, "31", None, "unrouted", None),          # unknown commune: stays with the receiving CRIP
     (NOWHERE, "31", None, "unrouted", None),
 ])
-def test_intake_queues_the_ip_for_the_right_crip_sealed_to_its_key(multi_app, place, holder, via, status, dep):
-    with multi_app.app_context():
-        receipt, ip = _submit(multi_app, place)
+def test_intake_queues_the_ip_for_the_right_crip_sealed_to_its_key(app, place, holder, via, status, dep):
+    with app.app_context():
+        receipt, ip = _submit(app, place)
         assert (receipt.crip, receipt.routing_status, receipt.departement) == (holder, status, dep)
         assert (ip.received_by, ip.received_via, ip.routing_status, ip.departement) == (holder, via, status, dep)
         assert ip.crip_key_id == keys.active_key(db.session, holder).id
-        mine = multi_app.config["TEST_CRIP_KEYS"][holder]
+        mine = app.config["TEST_CRIP_KEYS"][holder]
         assert sealing.open_json(mine, ip.sealed)["concern"]["account"] == "XYLOPHONE"
         assert sealing.open_json(mine, ip.children[0].sealed)["first_name"] == "Zéphyrine"
-        for other, key in multi_app.config["TEST_CRIP_KEYS"].items():
+        for other, key in app.config["TEST_CRIP_KEYS"].items():
             if other != holder:
                 with pytest.raises(sealing.SealError):
                     sealing.open_json(key, ip.sealed)
 
 
-def test_the_holding_crip_deadlines_and_holidays_apply(multi_app):
-    with multi_app.app_context():
-        _receipt, ip = _submit(multi_app, GRENOBLE)
+def test_the_holding_crip_deadlines_and_holidays_apply(app):
+    with app.app_context():
+        _receipt, ip = _submit(app, GRENOBLE)
         assert ip.evaluation_due == date(2027, 2, 28)      # 3 calendar months from the Paris date 29/11
         assert ip.analysis_due == date(2026, 11, 30)
 
 
-def test_feedback_due_for_professionals_and_elected_officials_only(multi_app):
-    with multi_app.app_context():
-        _r, pro = _submit(multi_app, TOULOUSE, source_type="professional", pro={"signalement": "yes"})
-        _r, mayor = _submit(multi_app, TOULOUSE, source_type="elected")
-        _r, public = _submit(multi_app, TOULOUSE)
+def test_feedback_due_for_professionals_and_elected_officials_only(app):
+    with app.app_context():
+        _r, pro = _submit(app, TOULOUSE, source_type="professional", pro={"signalement": "yes"})
+        _r, mayor = _submit(app, TOULOUSE, source_type="elected")
+        _r, public = _submit(app, TOULOUSE)
         assert pro.feedback_due == mayor.feedback_due == date(2027, 2, 28)
         assert pro.wants_feedback and mayor.wants_feedback and not mayor.anonymous
         assert public.feedback_due is None
@@ -105,11 +107,11 @@ def _agent(app, dep, email):
     return user
 
 
-def test_transfer_reseals_everything_and_the_destination_agent_reads_it(multi_app):
-    with multi_app.app_context():
+def test_transfer_reseals_everything_and_the_destination_agent_reads_it(app):
+    with app.app_context():
         s = db.session
-        src_key = multi_app.config["TEST_CRIP_KEYS"]["31"]
-        _receipt, ip = _submit(multi_app, UNKNOWN, files=[CheckedFile("note.txt", "text/plain", b"PIECE-JOINTE")])
+        src_key = app.config["TEST_CRIP_KEYS"]["31"]
+        _receipt, ip = _submit(app, UNKNOWN, files=[CheckedFile("note.txt", "text/plain", b"PIECE-JOINTE")])
         sender_msg = intake.post_sender_message(s, ip=ip, crip_public_key=keys.active_key(s, "31").public_key,
                                                 text="MESSAGE-DE-L-AUTEUR", now=NOW)
         workflow.apply(s, ip, workflow.Change(to="analysis"), role="agent", actor_id=None,
@@ -118,8 +120,8 @@ def test_transfer_reseals_everything_and_the_destination_agent_reads_it(multi_ap
                        crip_public_key=keys.active_key(s, "31").public_key, now=NOW)
         s.commit()
         stub = transfer.transfer(s, ip, source_private_key=src_key, destination="38",
-                                 served=multi_app.config["PROFILES"], actor_id=None, now=NOW,
-                                 audit_key=multi_app.config["AUDIT_KEY"])
+                                 served=app.config["PROFILES"], actor_id=None, now=NOW,
+                                 audit_key=app.config["AUDIT_KEY"])
         s.commit()
         assert (stub.reference, stub.from_departement, stub.to_departement) == (ip.reference, "31", "38")
         s.expire_all()
@@ -127,10 +129,10 @@ def test_transfer_reseals_everything_and_the_destination_agent_reads_it(multi_ap
         assert (ip.received_by, ip.received_via, ip.status) == ("38", "31", "new")
         assert ip.crip_key_id == keys.active_key(s, "38").id
         # The destination's agent opens everything with the key their password unwraps.
-        agent38 = _agent(multi_app, "38", "agent38@crip.test")
+        agent38 = _agent(app, "38", "agent38@crip.test")
         dest_key = staff.authenticate(s, email="agent38@crip.test", password="correct horse battery staple",
                                       now=NOW).crip_key
-        assert dest_key == multi_app.config["TEST_CRIP_KEYS"]["38"]
+        assert dest_key == app.config["TEST_CRIP_KEYS"]["38"]
         assert sealing.open_json(dest_key, ip.sealed)["concern"]["account"] == "XYLOPHONE"
         assert sealing.open_json(dest_key, ip.children[0].sealed)["first_name"] == "Zéphyrine"
         meta, data = intake.open_attachment(dest_key, ip.attachments[0].sealed)
@@ -149,33 +151,33 @@ def test_transfer_reseals_everything_and_the_destination_agent_reads_it(multi_ap
         assert transfer.stubs(s, "38") == []
         lines = [(a.action, a.detail) for a in s.scalars(select(AuditEntry).where(AuditEntry.target == ip.reference))]
         assert ("transfer_out", "from 31 to 38") in lines and ("transfer_in", "to 38 from 31") in lines
-        assert audit.verify(s, key=multi_app.config["AUDIT_KEY"]) == []
+        assert audit.verify(s, key=app.config["AUDIT_KEY"]) == []
         assert agent38.departement == "38"
 
 
 @pytest.mark.parametrize("destination, code", [("31", "same"), ("75", "not_served"), ("", "not_served")])
-def test_transfer_refusals_change_nothing(multi_app, destination, code):
-    with multi_app.app_context():
+def test_transfer_refusals_change_nothing(app, destination, code):
+    with app.app_context():
         s = db.session
-        _receipt, ip = _submit(multi_app, TOULOUSE)
+        _receipt, ip = _submit(app, TOULOUSE)
         before = ip.sealed
         with pytest.raises(transfer.TransferError) as exc:
-            transfer.transfer(s, ip, source_private_key=multi_app.config["TEST_CRIP_KEYS"]["31"],
-                              destination=destination, served=multi_app.config["PROFILES"], actor_id=None, now=NOW,
-                              audit_key=multi_app.config["AUDIT_KEY"])
+            transfer.transfer(s, ip, source_private_key=app.config["TEST_CRIP_KEYS"]["31"],
+                              destination=destination, served=app.config["PROFILES"], actor_id=None, now=NOW,
+                              audit_key=app.config["AUDIT_KEY"])
         assert exc.value.code == code
         assert ip.sealed == before and ip.received_by == "31"
         assert s.scalars(select(IpTransfer)).all() == []
 
 
-def test_transfer_needs_the_source_private_key(multi_app):
-    with multi_app.app_context():
+def test_transfer_needs_the_source_private_key(app):
+    with app.app_context():
         s = db.session
-        _receipt, ip = _submit(multi_app, TOULOUSE)
+        _receipt, ip = _submit(app, TOULOUSE)
         with pytest.raises(transfer.TransferError) as exc:
-            transfer.transfer(s, ip, source_private_key=multi_app.config["TEST_CRIP_KEYS"]["39"],
-                              destination="38", served=multi_app.config["PROFILES"], actor_id=None, now=NOW,
-                              audit_key=multi_app.config["AUDIT_KEY"])
+            transfer.transfer(s, ip, source_private_key=app.config["TEST_CRIP_KEYS"]["39"],
+                              destination="38", served=app.config["PROFILES"], actor_id=None, now=NOW,
+                              audit_key=app.config["AUDIT_KEY"])
         assert exc.value.code == "wrong_key"
         assert ip.received_by == "31"
 

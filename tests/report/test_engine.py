@@ -149,6 +149,11 @@ def test_the_young_persons_check_page_reads_their_words(reporter):
     assert "About me" in check.text and "Someone hits me or hurts me" in check.text
     assert "Where you live" in check.text
     assert "Add or remove a child" not in check.text, "no list of children to go to"
+    assert "Check what you wrote before sending" in check.text and "your message goes to" in check.text
+    reporter.send()
+    confirmation = reporter.page("/confirmation")
+    assert "Your message has been sent" in confirmation.text and "Your secret follow-up code" in confirmation.text
+    assert "the person you are worried about" not in confirmation.text
 
 
 # --- the professional's path ----------------------------------------------------------------------
