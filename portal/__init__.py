@@ -83,9 +83,11 @@ def _create_app(config, env) -> Flask:
     from .i18n import select_locale
     from .paths import TRANSLATIONS
     from . import ratelimit, web
+    from .sessions import SessionInterface
 
     _require_catalogs(TRANSLATIONS)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    app.session_interface = SessionInterface()   # the back office installs its own (crip.auth)
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     cache.init_app(app)
@@ -117,6 +119,9 @@ def _create_app(config, env) -> Flask:
     if "crip" in serves:
         from .crip import bp as crip_bp
         app.register_blueprint(crip_bp, url_prefix="/crip")
+        from .crip.auth import signed_in
+        # A signed-in staff member's page reads: in each worker's memory too (why: crip.auth.signed_in).
+        ratelimit.count_reads_in_memory(app, crip_bp.name, when=signed_in)
 
     from .cli import register
     register(app)

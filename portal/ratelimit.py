@@ -191,9 +191,10 @@ def _parsed(limits: str) -> tuple:
     return tuple(parse_many(limits))
 
 
-def count_reads_in_memory(app, blueprint_name: str) -> None:
+def count_reads_in_memory(app, blueprint_name: str, when=None) -> None:
     """The generic ceiling of reading a blueprint of public information pages (GET, HEAD), counted in
-    each process's memory instead of in the shared store (Redis).
+    each process's memory instead of in the shared store (Redis); with `when`, only the reads for which
+    `when()` is true (the back office: a signed-in staff member's, see portal.crip.auth.signed_in).
 
     Why: rate limits guard every write and every guessable secret (the form's steps, sending, uploads,
     the follow-up code, signing in), and those stay counted in the shared store. Reading a page of
@@ -203,7 +204,8 @@ def count_reads_in_memory(app, blueprint_name: str) -> None:
     limiter, ceiling = limiter_of(app), LocalCeiling()
 
     def is_read() -> bool:
-        return request.blueprint == blueprint_name and request.method in ("GET", "HEAD")
+        return (request.blueprint == blueprint_name and request.method in ("GET", "HEAD")
+                and (when is None or when()))
 
     limiter.request_filter(is_read)     # Flask-Limiter (the shared store) skips these requests...
 

@@ -147,10 +147,42 @@ def test_information_pages_are_limited_in_each_process_without_a_redis_round_tri
     r = c.get("/", headers={"Accept-Language": "en"})
     assert r.status_code == 429 and "Too many attempts" in r.get_data(as_text=True)
     assert 1 <= int(r.headers["Retry-After"]) <= 3600
-    assert c.get("/crip/connexion").status_code == 200            # the back office: counted in Redis
+    assert c.get("/crip/connexion").status_code == 200    # signing in to the back office: counted in Redis
     # this test's keys only (other test runs may share the Redis database): those of its unusual limit
     keys = [k.decode() for k in store.keys("*/3/1/hour")]
     assert any("crip.signin" in k for k in keys) and not any("public." in k for k in keys), keys
+
+
+def test_signed_in_staff_reads_are_limited_in_each_process_and_signing_in_in_redis(tmp_path, redis_url):
+    """Back office: signing in (its pages and every POST) is counted in Redis, shared by the workers;
+    the page reads of a session past both factors are counted in each worker's memory (a 429 over
+    the ceiling all the same): they are neither a write nor a guessable secret, and Redis is shared
+    with the public host, which then holds no count of the desk's reads."""
+    import pyotp
+    import redis
+
+    from portal.domain import staff
+    from portal.extensions import db
+    from tests.crip.conftest import sign_in
+    app = make_app(tmp_path, PORTAL_DEPARTEMENTS=["31"], RATELIMIT_STORAGE_URI=redis_url,
+                   RATELIMIT_DEFAULT="6 per hour")
+    secret = pyotp.random_base32()
+    with app.app_context():
+        user = staff.create_user(db.session, email="agent@crip.test", name="Agent", role="agent", departement="31",
+                                 password="correct horse battery staple",
+                                 crip_private_key=app.config["TEST_CRIP_KEYS"]["31"])
+        user.totp_secret = staff.encrypt_totp_secret(app.config["CRIP_SECRET_KEY"], secret)
+        user.totp_enrolled = True
+        db.session.commit()
+    c = app.test_client()
+    assert c.get("/crip/connexion").status_code == 200
+    sign_in(c, "agent@crip.test", secret)
+    store = redis.Redis.from_url(redis_url)
+    signing_in = sorted(k.decode() for k in store.keys("*/6/1/hour"))
+    assert [k.split("/")[3] for k in signing_in] == ["crip.second_factor", "crip.signin"], signing_in
+    statuses = [c.get(path).status_code for path in ["/crip/", "/crip/?view=all", "/crip/"] * 3]
+    assert statuses == [200] * 6 + [429] * 3, statuses
+    assert sorted(k.decode() for k in store.keys("*/6/1/hour")) == signing_in     # nothing more in Redis
 
 
 @pytest.mark.settings(PORTAL_DEPARTEMENTS=["31"], RATELIMIT_DEFAULT="2 per minute")
@@ -214,7 +246,7 @@ def test_limits_are_counted_in_redis_again_within_seconds_of_its_return(tmp_path
         keys = [k.decode() for k in store.keys("*")]
         return any("/step/" in k for k in keys), any("/step/" not in k for k in keys)
 
-    def traffic():   # a form step (its own limit) and a page under the generic ceiling (the back office's)
+    def traffic():   # a form step (its own limit) and a page under the generic ceiling in Redis (signing in)
         assert c.post("/signaler/etape/qui", data={"source_type": "public"}).status_code == 302
         assert c.get("/crip/connexion").status_code == 200
 

@@ -14,12 +14,11 @@ import hashlib
 from functools import wraps
 
 from flask import abort, current_app, g, redirect, request, url_for
-from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import URLSafeTimedSerializer
 
 from ..domain import audit, sealing, staff_sessions
 from ..extensions import db
 from ..models import StaffSession, StaffUser
+from ..sessions import SessionInterface
 from . import bp
 
 COOKIE = "crip_sid"
@@ -136,6 +135,16 @@ def current_user() -> StaffUser | None:
     return user
 
 
+def signed_in() -> bool:
+    """A valid session past both factors: its page reads (GET, HEAD) have their generic ceiling counted
+    in each worker's memory, not in Redis (portal.ratelimit.count_reads_in_memory). Why: rate limits
+    guard writes and guessable secrets; signing in, the second factor, the password and every POST
+    stay counted in Redis. Reading the desk is neither, a Redis round trip cost more than a third of
+    the queue page, and Redis is shared with the public host, which then holds no back-office count."""
+    opened = _opened()
+    return opened is not None and opened[0].stage == "full"
+
+
 def pending_user() -> StaffUser | None:
     """Past the password, not yet past the second factor (or enrolment)."""
     opened = _opened()
@@ -191,7 +200,7 @@ def require(*roles):
     return decorator
 
 
-class BackOfficeSessionInterface(SecureCookieSessionInterface):
+class BackOfficeSessionInterface(SessionInterface):
     """The Flask session (CSRF token, language) of back-office pages is a cookie of its own, on
     /crip only, signed with CRIP_SECRET_KEY: the public site's secret cannot forge it."""
 
@@ -206,12 +215,10 @@ class BackOfficeSessionInterface(SecureCookieSessionInterface):
     def get_cookie_path(self, app):
         return PATH if self._back_office() else super().get_cookie_path(app)
 
-    def get_signing_serializer(self, app):
+    def signing(self, app):
         if not self._back_office():
-            return super().get_signing_serializer(app)
-        return URLSafeTimedSerializer(
-            app.config["CRIP_SECRET_KEY"], salt="crip-session", serializer=self.serializer,
-            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method})
+            return super().signing(app)
+        return "crip-session", (app.config["CRIP_SECRET_KEY"],)
 
 
 @bp.record_once

@@ -3,12 +3,11 @@ folded; rows in words; unread messages from senders marked; keyset pages; search
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
 from urllib.parse import quote
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, gettext, ngettext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import bindparam, or_, select, update
 
 from ..domain import codes, desk_digest, queue, sealing, transfer, workflow
@@ -119,39 +118,30 @@ class _Once:
         return self._get(("datetime", d, fmt), lambda: format_datetime(d, fmt) if d else "")
 
 
-class Row(NamedTuple):
-    """One line of the queue, every cell already in words (the template only places them)."""
-    css: str
-    href: str
-    reference: str
-    tags: Markup
-    urgency: str
-    received: str
-    status: str
-    source: str
-    commune: str
-    age: str
-    due: str
-    days: Markup
+# One line of the queue, as the template wrote it, every cell escaped (markupsafe) once per distinct value.
+_ROW = ('\n  <tr class="{}">\n    <td><a href="{}" dir="ltr">{}</a>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n'
+        '    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n    <td class="days">{}{}</td>\n  </tr>\n  ').format
 
 
 _TAG = Markup(' <span class="tag">%s</span>')
 
 
 class _Words(dict):
-    """A memo of one column's words: computed on the first row that needs them, a dict lookup after."""
+    """A memo of one column's words, HTML-escaped: computed on the first row that needs them, a dict
+    lookup after."""
 
     def __init__(self, make):
         super().__init__()
         self._make = make
 
     def __missing__(self, key):
-        value = self[key] = self._make(key)
+        value = self[key] = escape(self._make(key))
         return value
 
 
-def _rows(rows, *, communes, territories, today, once: _Once) -> list[Row]:
-    """The queue's rows in words, built here in one pass rather than cell by cell in the template."""
+def _rows(rows, *, communes, territories, today, once: _Once) -> Markup:
+    """The queue's rows in words, as HTML (every value escaped), built here in one pass rather than cell
+    by cell in the template."""
     case_prefix = url_for("crip.case", reference="-")[:-1]    # references are letters, digits and "-"
     open_statuses = workflow.OPEN
     urgency = _Words(lambda code: once.label(labels.URGENCY, code))
@@ -194,13 +184,13 @@ def _rows(rows, *, communes, territories, today, once: _Once) -> list[Row]:
             elif ip.routing_status == "unrouted":
                 tags += _TAG % once.gettext("to be routed")
         at = ip.received_at
-        out.append(Row(
-            css, case_prefix + quote(ip.reference, safe="-"), ip.reference, tags, urgency[ip.urgency],
+        out.append(_ROW(
+            css, escape(case_prefix + quote(ip.reference, safe="-")), escape(ip.reference), tags, urgency[ip.urgency],
             received[at.replace(second=0, microsecond=0) if at else at], status[ip.status],
             source[ip.source_type, ip.channel],
-            communes.get(ip.id) or territories.get(ip.assigned_team or ip.territory) or "—",
+            escape(communes.get(ip.id) or territories.get(ip.assigned_team or ip.territory) or "—"),
             age[ip.youngest_age_band], due[ip.evaluation_due], left[days] if is_open else ""))
-    return out
+    return Markup("".join(out))
 
 
 @lru_cache(maxsize=1)
@@ -267,7 +257,7 @@ def index():
     index_href = url_for("crip.index")
     return render_template("crip/queue.html", label=once.label, status_label=once.status_label,
                            ngettext=once.ngettext,
-                           rows=_rows(rows, communes=communes, territories=territories, today=today, once=once),
+                           rows_html=_rows(rows, communes=communes, territories=territories, today=today, once=once),
                            counts=counts, f=f, folded=folded, next_cursor=next_cursor,
                            new_ips=counts.get("new_ips"), new_messages=counts.get("new_messages"), since=since,
                            crip_profile=profile, territories=territories, categories=CATEGORIES,

@@ -396,7 +396,7 @@ CONTACT = Box(N_("Your contact details"), hint=N_("Give a phone number or an e-m
 STEPS = {
     WHO: Step(WHO, None, N_("Who are you?"), (
         Question("source_type", N_("Who are you?"), "radio", vocabulary=SOURCES, required=always,
-                 missing=N_("Choose who you are."),
+                 missing=N_("Choose who you are."), variants={YOUNG: {"label": N_("Who is writing?")}},
                  hint=N_("Young people: you will be asked fewer questions, in simple words. You can also call the 119 (free, day and night) or chat on allo119.gouv.fr.")),
         Question("sector", N_("Your sector"), "choice", vocabulary=SECTORS, placeholder=N_("Choose your sector"),
                  shown=equals("source_type", PROFESSIONAL), required=always, missing=N_("Choose your sector.")),
@@ -405,7 +405,7 @@ STEPS = {
                  shown=equals("source_type", YOUNG), required=always,
                  # Translators: familiar register (tu)
                  missing=N_("Choose who you are writing about.")),
-    ), heading="question"),
+    ), heading="question", variants={YOUNG: {"title": N_("Who is writing?")}}),
     CHILD: Step(CHILD, "children", N_("About the child"), (
         Question("first_name", N_("First name"), hint=N_("Leave empty if you don't know."), max_length=SHORT,
                  group="child_name", summary_label=N_("Name"), box=IDENTITY,

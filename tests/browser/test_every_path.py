@@ -2,10 +2,12 @@
 
 The filler knows no list of steps and no wording: on each page it fills every visible, enabled
 control of the form (a real option, never a placeholder nor "I don't know" when there is another;
-a distinctive text; a past date; a small PNG), found through its label as rendered, notes the
-words it chose or typed, and presses the form's primary button, until the check page. A question
-revealed by an answer (in place with JavaScript, on the next render without) is filled when it
-shows. On every page it passes: exactly one H1, <html lang>, and axe-core where asked.
+a distinctive text; a past date; a small PNG), each of which must have exactly one label tied to
+it, notes the words of the option it chose (that label's) or the text it typed, and presses the
+form's primary button (the first of its actions; an "add" button once first, for a second child or
+fact), until the check page. A question revealed by an answer (in place with JavaScript, on the
+next render without) is filled when it shows. Every page must have exactly one H1 and the right
+<html lang dir>, and no axe-core violation where JavaScript runs.
 
 Then every answer must be found, in words, on the check page, on the CRIP's case page (read by an
 agent in the same language) and in the professional's PDF copy; and none of them may show a field

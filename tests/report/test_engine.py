@@ -158,6 +158,7 @@ def test_the_young_persons_check_page_reads_their_words(reporter):
     assert "Where you live" in check.text
     assert "Add or remove a child" not in check.text, "no list of children to go to"
     assert "Check what you wrote before sending" in check.text and "your message goes to" in check.text
+    assert "Who is writing?" in check.text and "Who are you?" not in check.text
     reporter.send()
     confirmation = reporter.page("/confirmation")
     assert "Your message has been sent" in confirmation.text and "Your secret follow-up code" in confirmation.text
