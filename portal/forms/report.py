@@ -2,6 +2,7 @@
 forms of sending and follow-up. Validation is server-side only; every step works without JavaScript."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
@@ -116,8 +117,11 @@ FIELDS = {
 }
 
 
+@functools.cache
 def step_form(step: Q.Step, variant: str) -> type:
-    """The form class of a step as a given path (or variant) asks it."""
+    """The form class of a step as a given path (or variant) asks it. Built once per step and variant
+    (the declaration does not change while the process runs; labels stay lazy, translated when shown):
+    WTForms then also lists the class's fields once, not on every request."""
     fields = {"_step": step, "_variant": variant}
     for q in step.asked(variant):
         hint = q.text("hint", variant)

@@ -17,6 +17,14 @@ def reporter(app):
     return Reporter(app)
 
 
+@pytest.fixture(autouse=True)
+def _forms_rebuilt():
+    """These tests edit the declaration: the step forms, built once per process from it, are rebuilt."""
+    F.step_form.cache_clear()
+    yield
+    F.step_form.cache_clear()
+
+
 def _main(page: Page) -> str:
     return page.text[page.text.index("<main"):page.text.index("</main>")]
 
