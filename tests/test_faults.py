@@ -152,6 +152,7 @@ def test_database_unreachable_on_a_page_gives_503_not_500(tmp_path):
     from sqlalchemy.orm import sessionmaker
     bad = ce("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
     app.extensions["portal_db"] = sessionmaker(bind=bad)
+    app.extensions["portal_engine"] = bad      # (a draft is read on a connection of its own)
     c = app.test_client()
     c.set_cookie("ipdraft", "A" * 32 + "." + "B" * 43)   # well-formed: looked up in the database
     r = c.get("/signaler/etape/qui", headers={"Accept-Language": "en"})

@@ -91,8 +91,8 @@ def _date_or_none(text):
 def _other_departement(state):
     """A draft belongs to the département it was started for: on another one's pages, go back there."""
     profile = current_profile()
-    if profile is not None and state.row.departement != profile.code:
-        return redirect(url_for("report.start", dep=state.row.departement))
+    if profile is not None and state.departement != profile.code:
+        return redirect(url_for("report.start", dep=state.departement))
     return None
 
 

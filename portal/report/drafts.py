@@ -35,24 +35,46 @@ class TooManyFiles(Exception):
 
 
 class DraftState:
-    """The decrypted draft of this request."""
+    """The decrypted draft of this request. `record` is what reading a page needs (the columns of
+    `_COLUMNS`, read without the ORM); `row`, the ORM object, is loaded only when something asks for it
+    (sending, the files)."""
 
-    def __init__(self, row: Draft, key: bytes, data: dict):
-        self.row, self.key, self.data = row, key, data
+    def __init__(self, record, key: bytes, data: dict):
+        self.key, self.data = key, data
+        self._record = record
+        self._row = record if isinstance(record, Draft) else None
+
+    @property
+    def row(self) -> Draft:
+        if self._row is None:
+            self._row = db.session.get(Draft, self._record.id)
+        return self._row
+
+    @property
+    def id(self) -> str:
+        return self._record.id
+
+    @property
+    def departement(self) -> str:
+        return self._record.departement
 
     @property
     def sent(self) -> bool:
-        return self.row.ip_id is not None
+        return (self._row or self._record).ip_id is not None
 
     def save(self):
-        self.row.ciphertext = sealing.encrypt_json(self.key, self.data)
-        self.row.updated_at = _now()
+        ciphertext, now = sealing.encrypt_json(self.key, self.data), _now()
+        if self._row is None:
+            db.session.execute(update(Draft).where(Draft.id == self.id).values(ciphertext=ciphertext, updated_at=now))
+        else:
+            self._row.ciphertext, self._row.updated_at = ciphertext, now
         db.session.commit()
 
     def confirmation(self) -> dict | None:
-        if self.row.confirmation is None:
+        confirmation = (self._row or self._record).confirmation
+        if confirmation is None:
             return None
-        return sealing.decrypt_json(self.key, self.row.confirmation)
+        return sealing.decrypt_json(self.key, confirmation)
 
     def file_list(self) -> list[tuple[int, dict]]:
         """(id, {"name", "mime"}) of each attached file, without reading any content."""
@@ -67,7 +89,7 @@ class DraftState:
     def file_data(self, file_id: int) -> bytes:
         """The content of one attached file (decrypted; only this one is loaded)."""
         row = db.session.execute(select(DraftFile.meta, DraftFile.ciphertext).where(
-            DraftFile.id == file_id, DraftFile.draft_id == self.row.id)).one()
+            DraftFile.id == file_id, DraftFile.draft_id == self.id)).one()
         if row.meta is None:
             return self._old_blob(file_id)[1]
         return sealing.decrypt(self.key, row.ciphertext)
@@ -89,15 +111,16 @@ class DraftState:
         session = db.session
         # The UPDATE takes the lock (PostgreSQL: the draft's row; SQLite: the database's write lock)
         # before counting; a parallel upload waits here and then counts this one.
-        session.execute(update(Draft).where(Draft.id == self.row.id).values(updated_at=_now()))
-        count = session.scalar(select(func.count()).select_from(DraftFile).where(DraftFile.draft_id == self.row.id))
+        session.execute(update(Draft).where(Draft.id == self.id).values(updated_at=_now()))
+        count = session.scalar(select(func.count()).select_from(DraftFile).where(DraftFile.draft_id == self.id))
         if count >= max_files:
             session.rollback()
             raise TooManyFiles()
-        session.add(DraftFile(draft_id=self.row.id, meta=meta, ciphertext=ciphertext, size=len(data)))
+        session.add(DraftFile(draft_id=self.id, meta=meta, ciphertext=ciphertext, size=len(data)))
         del ciphertext
         session.commit()
-        session.expire(self.row, ["files", "updated_at"])
+        if self._row is not None:
+            session.expire(self._row, ["files", "updated_at"])
 
     def remove_file(self, file_id: int) -> bool:
         for f in list(self.row.files):
@@ -119,6 +142,11 @@ def create(departement: str) -> tuple[DraftState, str]:
     return DraftState(row, key, data), f"{row.id}.{sealing.encode_key(key)}"
 
 
+# What reading a page needs of a draft: one Core query on a pooled connection of its own (no ORM
+# session, identity map or object built on the pages that only read it).
+_COLUMNS = (Draft.id, Draft.departement, Draft.ciphertext, Draft.updated_at, Draft.ip_id, Draft.confirmation)
+
+
 def load() -> DraftState | None:
     """The draft of this browser, or None (no cookie, unknown, expired, or unreadable)."""
     if "draft_state" in g:
@@ -128,16 +156,17 @@ def load() -> DraftState | None:
     match = _COOKIE_SHAPE.fullmatch(raw)
     if match:   # anything else (NUL bytes, bad encoding, wrong length) is a fresh start
         draft_id, key_text = match.group(1), match.group(2)
-        row = db.session.get(Draft, draft_id)
-        if row is not None:
-            ttl = current_app.config["CONFIRMATION_TTL_SECONDS" if row.ip_id else "DRAFT_TTL_SECONDS"]
-            if row.updated_at + timedelta(seconds=ttl) < _now():
-                db.session.delete(row)
+        with db.engine.connect() as connection:
+            record = connection.execute(select(*_COLUMNS).where(Draft.id == draft_id)).first()
+        if record is not None:
+            ttl = current_app.config["CONFIRMATION_TTL_SECONDS" if record.ip_id else "DRAFT_TTL_SECONDS"]
+            if record.updated_at + timedelta(seconds=ttl) < _now():
+                db.session.execute(delete(Draft).where(Draft.id == record.id))   # its files: ON DELETE CASCADE
                 db.session.commit()
             else:
                 try:
                     key = sealing.decode_key(key_text)
-                    state = DraftState(row, key, sealing.decrypt_json(key, row.ciphertext))
+                    state = DraftState(record, key, sealing.decrypt_json(key, record.ciphertext))
                 except sealing.SealError:
                     state = None
     g.draft_state = state

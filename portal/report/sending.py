@@ -82,7 +82,7 @@ def send():
 
 
 def _commit_send(state, automated: bool):
-    profile = profiles()[state.row.departement]
+    profile = profiles()[state.departement]
     session_ = db.session
     try:
         crip_key = keys.active_key(session_, profile.code)
