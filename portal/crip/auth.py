@@ -78,13 +78,14 @@ def _opened() -> tuple[StaffSession, bytes] | None:
     ids = _read_cookie()
     if ids is not None:
         session_id, key = ids
-        row = staff_sessions.find(db.session, session_id, now=_now(),
-                                  idle_seconds=current_app.config["STAFF_IDLE_TIMEOUT"],
-                                  pending_seconds=PENDING_SECONDS)
-        if row is None:
+        live = staff_sessions.find(db.session, session_id, now=_now(),
+                                   idle_seconds=current_app.config["STAFF_IDLE_TIMEOUT"],
+                                   pending_seconds=PENDING_SECONDS)
+        if live is None:
             g.staff_cookie = ""     # ended or expired: the cookie is worthless, drop it
             db.session.commit()     # (an expired row was deleted)
         else:
+            row, g.staff_account = live       # the account read with the session (see current_user)
             found = (row, key)
             if staff_sessions.touch(row, _now()):   # a write at most every TOUCH_SECONDS; else nothing to commit
                 db.session.commit()
@@ -130,7 +131,11 @@ def current_user() -> StaffUser | None:
     opened = _opened()
     user = None
     if opened is not None and opened[0].stage == "full":
-        user = db.session.get(StaffUser, opened[0].user_id)
+        account = g.get("staff_account")
+        if account is not None and account.id == opened[0].user_id:
+            user = account                    # read in the same round trip as the session
+        else:
+            user = db.session.get(StaffUser, opened[0].user_id)
     g.staff_user = user
     return user
 

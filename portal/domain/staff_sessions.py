@@ -57,9 +57,10 @@ def _find_statement():
 
 
 def find(session: Session, session_id: bytes, *, now: datetime, idle_seconds: int,
-         pending_seconds: int) -> StaffSession | None:
-    """The live session for this id, or None. A session idle too long, or whose account was
-    deactivated or signed out everywhere, is deleted on the spot."""
+         pending_seconds: int) -> tuple[StaffSession, StaffUser] | None:
+    """The live session for this id and its account, or None. A session idle too long, or whose
+    account was deactivated or signed out everywhere, is deleted on the spot. (The caller keeps the
+    account: the session's identity map holds it weakly, and would read it again.)"""
     found = session.execute(_find_statement(), {"session_row": row_id(session_id)}).first()
     if found is None:
         return None
@@ -70,7 +71,7 @@ def find(session: Session, session_id: bytes, *, now: datetime, idle_seconds: in
         session.delete(row)
         session.flush()
         return None
-    return row
+    return row, user
 
 
 def touch(row: StaffSession, now: datetime) -> bool:
