@@ -97,6 +97,12 @@ _LAST_HASH = select(_TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
 _HASH_BEFORE = (select(_TABLE.c.hash).where(_TABLE.c.id < bindparam("line_id"))
                 .order_by(_TABLE.c.id.desc()).limit(1))
 _INSERT = _TABLE.insert()
+# SQLite: one statement writes the line (taking the write lock first: a writing statement asks for it
+# before it reads) and reads the hash it follows; a second one sets its own hash.
+_INSERT_AFTER_LAST = (_TABLE.insert()
+                      .values(prev_hash=func.coalesce(_LAST_HASH.scalar_subquery(), GENESIS))
+                      .returning(_TABLE.c.id, _TABLE.c.prev_hash))
+_SET_HASH = _TABLE.update().where(_TABLE.c.id == bindparam("line_id")).values(hash=bindparam("line_hash"))
 _LINK = (_TABLE.update().where(_TABLE.c.id == bindparam("line_id"))
          .values(prev_hash=bindparam("line_prev"), hash=bindparam("line_hash")))
 
@@ -123,7 +129,12 @@ def record(session: Session, *, key: str | bytes | None, actor_id: int | None, a
         digest = compute_hash(prev_hash, at, actor_id, action, target, detail, key=key)
         entry_id = conn.execute(_INSERT, dict(line, prev_hash=prev_hash, hash=digest)).inserted_primary_key[0]
         return AuditEntry(id=entry_id, prev_hash=prev_hash, hash=digest, **line)
-    # SQLite (and anything else): write first to hold the write lock, then link.
+    if _dialect(session) == "sqlite":
+        entry_id, prev_hash = conn.execute(_INSERT_AFTER_LAST, dict(line, hash="")).one()
+        digest = compute_hash(prev_hash, at, actor_id, action, target, detail, key=key)
+        conn.execute(_SET_HASH, {"line_id": entry_id, "line_hash": digest})
+        return AuditEntry(id=entry_id, prev_hash=prev_hash, hash=digest, **line)
+    # Anything else: write first to hold the write lock, then link.
     entry_id = conn.execute(_INSERT, dict(line, prev_hash="", hash="")).inserted_primary_key[0]
     prev_hash = conn.execute(_HASH_BEFORE, {"line_id": entry_id}).scalar() or GENESIS
     digest = compute_hash(prev_hash, at, actor_id, action, target, detail, key=key)
