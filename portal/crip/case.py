@@ -140,7 +140,7 @@ def _render_case(user, ip, *, failed=None, message_form=None, duty_failed=None, 
     _audit("view", target=ip.reference)
     db.session.commit()
     # The answers: one summary (portal/domain/questionnaire.py), rendered by the macro in macros/summary.html.
-    sections = questionnaire.summary(dict(main, children=children), None, str(get_locale()))
+    sections = questionnaire.summary(dict(main, children=children), None, str(get_locale()), for_crip=True)
     return render_template(
         "crip/case.html", ip=ip, sections=sections, main=main, children=children, unread=unread, earlier=earlier,
         messages=unread + earlier, history=history, links=links, files=files,

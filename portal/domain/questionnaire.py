@@ -823,8 +823,12 @@ class Section:
 
 
 class _Reader:
-    def __init__(self, locale: str, path: str):
-        self.locale, self.path = locale, path
+    """Reads answers in words. `path`: the variant the report was asked in (which questions it holds);
+    `words`: the variant whose labels it is read with (the CRIP reads a young person's report in the
+    third person: "Date of birth of the child", not "Your date of birth")."""
+
+    def __init__(self, locale: str, path: str, words: str | None = None):
+        self.locale, self.path, self.words = locale, path, words or path
         self.t = translations(locale)
 
     def _(self, msgid: str, **variables) -> str:
@@ -833,7 +837,10 @@ class _Reader:
 
     def value(self, q: Question, section: dict) -> str | None:
         raw = section.get(q.key)
-        vocabulary = q.vocabulary_for(self.path)
+        vocabulary = q.vocabulary_for(self.words)
+        if vocabulary is not None and q.kind in ("choice", "radio", "multi") \
+                and not set([raw] if isinstance(raw, str) else raw or ()) <= set(vocabulary.codes):
+            vocabulary = q.vocabulary_for(self.path)     # a code only the asked variant knows
         if q.kind in ("choice", "radio"):
             label = vocabulary.label(raw) if raw not in (None, "") else None
             if label is None:
@@ -860,14 +867,14 @@ class _Reader:
                 out.extend(self.facts(q, section, step.slug))
                 continue
             if q.kind == "place":
-                out.append(Row(q.group, self._(q.text("summary_label", self.path)), self.place(q, section),
+                out.append(Row(q.group, self._(q.text("summary_label", self.words)), self.place(q, section),
                                step.slug, n))
                 continue
             value = self.value(q, section)
             if q.group:
                 if q.group not in groups:
                     groups[q.group] = len(out)
-                    out.append(Row(q.group, self._(q.text("summary_label", self.path) or q.text("label", self.path)),
+                    out.append(Row(q.group, self._(q.text("summary_label", self.words) or q.text("label", self.words)),
                                    "", step.slug, n))
                 if value:
                     row = out[groups[q.group]]
@@ -875,7 +882,7 @@ class _Reader:
                     joined = f"{row.value}{joiner}{value}" if row.value else value
                     out[groups[q.group]] = Row(row.key, row.label, joined, row.step, n)
                 continue
-            out.append(Row(q.key, self._(q.text("summary_label", self.path) or q.text("label", self.path)),
+            out.append(Row(q.key, self._(q.text("summary_label", self.words) or q.text("label", self.words)),
                            value or DASH, step.slug, n, multiline=q.kind == "long" and bool(value)))
         return [r if r.value else Row(r.key, r.label, DASH, r.step, r.n) for r in out]
 
@@ -883,7 +890,7 @@ class _Reader:
         if child.get("postcode"):
             return " ".join(p for p in (child.get("postcode"), child.get("commune_name")) if p)
         if child.get("postcode_unknown"):
-            return self._(q.text("unknown_label", self.path))
+            return self._(q.text("unknown_label", self.words))
         return DASH
 
     def facts(self, q: Question, section: dict, slug: str) -> list:
@@ -898,15 +905,18 @@ class _Reader:
         return rows or [Row("facts", self._(q.label), DASH, slug)]
 
 
-def summary(answers: dict, path: str | None = None, locale: str = "fr", *, files=None) -> list:
+def summary(answers: dict, path: str | None = None, locale: str = "fr", *, files=None,
+            for_crip: bool = False) -> list:
     """The report as labelled rows, section by section, in the reader's language.
 
     `answers`: the report as the form keeps it (children inside). `files`: names of attachments,
-    or None not to show a documents section."""
+    or None not to show a documents section. The sender reads the questions as they were asked;
+    with `for_crip`, a young person's report is read in the third person (the public path's labels)."""
     answers = answers or {}
     path = path if path in PATHS else path_of(answers)
     variant = audience(answers, path)
-    reader = _Reader(locale, variant)
+    reader = _Reader(locale, variant, PUBLIC if for_crip and base_path(variant) == YOUNG else variant)
+    variant = reader.words
     sections = []
     for slug in PATHS[path]:
         step = STEPS[slug]

@@ -161,3 +161,24 @@ def test_step_counter():
     assert Q.step_number(Q.PUBLIC, Q.CHILDREN) == (2, 7)
     assert Q.step_number(Q.PROFESSIONAL, Q.FILES) == (7, 8)
     assert Q.step_number(Q.YOUNG, Q.CONCERN) == (3, 6)
+
+
+def test_the_crip_reads_a_young_persons_report_in_the_third_person():
+    """The sender's check page keeps the questions as they were asked ("Your date of birth"); the
+    CRIP's case page reads the same answers with the public path's labels ("Date of birth")."""
+    answers = {"source_type": "young", "about": "self",
+               "children": [{"first_name": "Léa", "birth_date": "2013-03-12", "sex": "f", "postcode": "31000",
+                             "commune_name": "Toulouse"}],
+               "concern": {"categories": ["neglect"], "account": "Personne ne s'occupe de moi", "danger_now": "no"},
+               "sender": {"anonymous": "yes", "contact_language": "fr"}}
+
+    def rows(**kw):
+        return {(s.title, r.label): r.value for s in Q.summary(answers, None, "en", **kw) for r in s.rows}
+
+    sender, crip = rows(), rows(for_crip=True)
+    assert sender[("About yourself", "Your date of birth")] == "Mar 12, 2013"
+    assert crip[("About the child", "Date of birth")] == "Mar 12, 2013"
+    assert crip[("About the child", "Where the child lives")] == "31000 Toulouse"
+    assert not any("Your date of birth" == label or "About yourself" == title for title, label in crip)
+    # the same answers, nothing dropped: one row read each way
+    assert len(sender) == len(crip)

@@ -115,3 +115,6 @@ def test_every_page_of_a_report_reads_in_words(report_app, source, lang):
         assert "Written in Français" in case_text or "Written in English" in case_text
         if source == "young":
             assert "Urgency: High (written by a young person)" in case_text
+            # the CRIP reads a young person's report in the third person, not as the questions spoke to them
+            assert "Where the child lives" in case_text and "About yourself" not in case_text
+            assert "Your date of birth" not in case_text and "How old are they?" not in case_text
