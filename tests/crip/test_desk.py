@@ -55,6 +55,9 @@ def test_queue_rows_in_words_and_common_filters_counted(crip_app, users, signed_
     assert b.reference not in page and "1 probably automated report is not shown." in page
     # the table comes first in the keyboard order after the skip links
     assert page.index('href="#queue-table"') < page.index('class="staff-header"')
+    # a view without any IP says so, in a row of the table
+    page = c.get("/crip/?view=waiting&lang=en").data.decode()
+    assert '<tr><td colspan="8">No IP matches.</td></tr>' in page and "<tr class=" not in page
 
 
 def test_sender_reply_is_flagged_counted_then_read(crip_app, users, signed_in, sample_ip):
