@@ -824,8 +824,9 @@ class Section:
 
 class _Reader:
     """Reads answers in words. `path`: the variant the report was asked in (which questions it holds);
-    `words`: the variant whose labels it is read with (the CRIP reads a young person's report in the
-    third person: "Date of birth of the child", not "Your date of birth")."""
+    `words`: the variant whose labels it is read with (the CRIP reads a young person's report with
+    third-person questions: "Date of birth", not "Your date of birth"; the answers stay the words
+    the young person chose: "Someone hits me or hurts me")."""
 
     def __init__(self, locale: str, path: str, words: str | None = None):
         self.locale, self.path, self.words = locale, path, words or path
@@ -837,10 +838,7 @@ class _Reader:
 
     def value(self, q: Question, section: dict) -> str | None:
         raw = section.get(q.key)
-        vocabulary = q.vocabulary_for(self.words)
-        if vocabulary is not None and q.kind in ("choice", "radio", "multi") \
-                and not set([raw] if isinstance(raw, str) else raw or ()) <= set(vocabulary.codes):
-            vocabulary = q.vocabulary_for(self.path)     # a code only the asked variant knows
+        vocabulary = q.vocabulary_for(self.path)     # the answer as the sender chose it, in their words
         if q.kind in ("choice", "radio"):
             label = vocabulary.label(raw) if raw not in (None, "") else None
             if label is None:
