@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timedelta
 
 from flask import current_app, g, request
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from ..domain import sealing
 from ..extensions import db
@@ -144,7 +144,9 @@ def create(departement: str) -> tuple[DraftState, str]:
 
 # What reading a page needs of a draft: one Core query on a pooled connection of its own (no ORM
 # session, identity map or object built on the pages that only read it).
+# (The statement is built once; each request only binds the draft's id.)
 _COLUMNS = (Draft.id, Draft.departement, Draft.ciphertext, Draft.updated_at, Draft.ip_id, Draft.confirmation)
+_READ = select(*_COLUMNS).where(Draft.id == bindparam("draft_id"))
 
 
 def load() -> DraftState | None:
@@ -157,7 +159,7 @@ def load() -> DraftState | None:
     if match:   # anything else (NUL bytes, bad encoding, wrong length) is a fresh start
         draft_id, key_text = match.group(1), match.group(2)
         with db.engine.connect() as connection:
-            record = connection.execute(select(*_COLUMNS).where(Draft.id == draft_id)).first()
+            record = connection.execute(_READ, {"draft_id": draft_id}).first()
         if record is not None:
             ttl = current_app.config["CONFIRMATION_TTL_SECONDS" if record.ip_id else "DRAFT_TTL_SECONDS"]
             if record.updated_at + timedelta(seconds=ttl) < _now():
