@@ -418,7 +418,22 @@ class Journey:
         if shown:
             self.failures.append(f"{where} [{self.path}, {self.lang}]: keys, codes or ISO dates shown: {shown}")
 
+    def revealed(self):
+        """Each question the declaration shows after an answer the filler gave (on the same page:
+        "give your name" reveals "your name") was asked, with JavaScript or without."""
+        names = {name for _url, name in self.answers}
+        chosen = {(w.name, w.code) for words in self.answers.values() for w in words if isinstance(w, Chosen)}
+        variant = Q.audience(dict([(k, c) for k, c in chosen if k == "about"], source_type=self.path))
+        for questions in QUESTIONS.values():
+            for q in questions:
+                shown = q.shown
+                if isinstance(shown, Q.equals) and not shown.root and (shown.key, shown.value) in chosen \
+                        and q.asked_by(variant) and q.key not in names:
+                    self.failures.append(f"[{self.path}, {self.lang}] {q.key} was never asked after "
+                                         f"{shown.key}={shown.value}")
+
     def send(self):
+        self.revealed()
         self.read(self.page.locator("main").inner_text(), "check page")
         form = self.page.locator("main form").filter(has=self.page.locator("#confirm"))
         confirm = self.page.get_by_label(_words(self.page.locator("label[for=confirm]").inner_text()),
