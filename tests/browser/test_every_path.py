@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, timedelta
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import pyotp
@@ -51,7 +52,11 @@ SUBMIT = "button[type=submit], input[type=submit]"
 # What a reader must never see: a question's key or an answer's code standing as an answer (a whole
 # line or list item), a snake_case key or code anywhere, Python's literals, an ISO date. (Prose may
 # hold the English word "about" or "address" while the catalogs wait for their translations.)
-KEYS = {q.key for step in Q.STEPS.values() for q in step.questions}
+QUESTIONS: dict = {}
+for _step in Q.STEPS.values():
+    for _q in _step.questions:
+        QUESTIONS.setdefault(_q.key, []).append(_q)
+KEYS = set(QUESTIONS)
 CODES = {code for v in Q.VOCABULARIES for code in v.codes}
 ANYWHERE = re.compile(r"(?<![\w-])(" + "|".join(sorted((w for w in KEYS | CODES if "_" in w), key=len, reverse=True))
                       + r"|True|False|None)(?![\w-])|\b\d{4}-\d{2}-\d{2}\b")
@@ -103,6 +108,20 @@ _TAB_REACHED_JS = "element => {" + _TAB_STOPS + """
   const active = document.activeElement;
   return active === target || (!!active && active.type === 'radio' && stopOf(active) === target);
 }"""
+
+
+class Chosen(NamedTuple):
+    label: str          # the words of the option, as the sender read them
+    name: str           # the question's key
+    code: str
+
+
+def _other_words(key: str, code: str, lang: str) -> tuple:
+    """The labels the declaration gives `code` in the other vocabularies of question `key`."""
+    t = Q.translations(lang)
+    vocabularies = {id(v): v for q in QUESTIONS.get(key, ()) for v in
+                    [q.vocabulary] + [variant.get("vocabulary") for variant in q.variants.values()] if v is not None}
+    return tuple(t.gettext(v.label(code)) for v in vocabularies.values() if v.label(code))
 
 
 def _png() -> bytes:
@@ -271,14 +290,14 @@ class Journey:
                 or next((c for c in cs if c["value"] not in AVOID), cs[0])
             control, label = self.control(choice)
             self.choose(control, name)
-            said.append(label)
+            said.append(Chosen(label, name, choice["value"]))
         elif kind == "checkbox":
             good = [c for c in cs if c["value"] not in AVOID and c["value"] != "other"] or cs
             for c in good[:2]:
                 control, label = self.control(c)
                 self.toggle(control)
                 if len(cs) > 1:                          # one of a list: its words are the answer
-                    said.append(label)
+                    said.append(Chosen(label, name, c["value"]))
         elif kind == "select":
             wanted = self.prefer.get(name)
             good = [v for v in first["options"] if v not in AVOID]
@@ -288,7 +307,7 @@ class Journey:
                                                     else good[(self.n + age) % len(good)])
             control, _label = self.control(first)
             self.select(control, first["options"], value)
-            said.append(_words(control.locator("option:checked").inner_text()))
+            said.append(Chosen(_words(control.locator("option:checked").inner_text()), name, value))
         elif kind == "file":
             control, _label = self.control(first)
             filename = f"piece-{self.path}-{self.lang}.png"
@@ -362,14 +381,23 @@ class Journey:
 
     # --- after the form --------------------------------------------------------------------------
 
-    def expected(self, lang: str) -> list[str]:
-        """Every answer as a reader should find it: dates as people write them (29/11/2026 in French)."""
+    def expected(self, lang: str, crip: bool = False) -> list[tuple]:
+        """Every answer as a reader should find it (each as the words it may read as): dates as people
+        write them (29/11/2026 in French); an option chosen, in the words the sender read or, on the
+        CRIP's side, in the words the declaration gives the same code for its readers (a young
+        person's "Someone hits me" reads "Physical violence" there)."""
         from babel.dates import format_date
-        said = [w for words in self.answers.values() for w in words]
-        return [(f"{w:%d/%m/%Y}" if lang == "fr" else format_date(w, "medium", locale=lang))
-                if isinstance(w, date) else w for w in said]
+        out = []
+        for w in (w for words in self.answers.values() for w in words):
+            if isinstance(w, date):
+                out.append((f"{w:%d/%m/%Y}" if lang == "fr" else format_date(w, "medium", locale=lang),))
+            elif isinstance(w, Chosen):
+                out.append((w.label,) + (_other_words(w.name, w.code, lang) if crip else ()))
+            else:
+                out.append((w,))
+        return out
 
-    def missing(self, text: str, lang: str, visual: bool = False, gaps: str = "") -> list[str]:
+    def missing(self, text: str, lang: str, visual: bool = False, gaps: str = "", crip: bool = False) -> list[str]:
         texts = [_words(text)] + ([_words(_visual_order_read(text))] if visual else [])
 
         def found(w):
@@ -378,11 +406,12 @@ class Journey:
                 return True
             # Mixed scripts on one line of a visual-order PDF: each word of the answer, in either order.
             return visual and all(any(part.strip("()،,.…") in t for t in texts) for part in w.split())
-        return [w for w in self.expected(lang) if not found(w)]
+        return [ways[0] for ways in self.expected(lang, crip) if not any(found(w) for w in ways)]
 
-    def read(self, text: str, where: str, lang: str | None = None, visual: bool = False, gaps: str = ""):
+    def read(self, text: str, where: str, lang: str | None = None, visual: bool = False, gaps: str = "",
+             crip: bool = False):
         """Every answer in words, nothing a reader should not see."""
-        missing = self.missing(text, lang or self.lang, visual, gaps)
+        missing = self.missing(text, lang or self.lang, visual, gaps, crip)
         if missing:
             self.failures.append(f"{where} [{self.path}, {self.lang}]: answers not found in words: {missing}")
         shown = _shown_codes(text)
@@ -481,7 +510,7 @@ def _journey(page, live_server, agent, path, lang, *, axe=None, keyboard=False):
         journey.read(journey.pdf_text(), "PDF copy", visual=DIRECTION[lang] == "rtl", gaps=PDF_FONT_GAPS.get(lang, ""))
     agent.goto(f"{live_server}/crip/ip/{reference}?lang={lang}")
     expect(agent.locator("main")).to_contain_text(reference)
-    journey.read(agent.locator("main").inner_text(), "CRIP case page")
+    journey.read(agent.locator("main").inner_text(), "CRIP case page", crip=True)
     return journey
 
 
