@@ -79,11 +79,11 @@ class DraftState:
     def file_list(self) -> list[tuple[int, dict]]:
         """(id, {"name", "mime"}) of each attached file, without reading any content."""
         out = []
-        for f in self.row.files:
-            if f.meta is not None:
-                out.append((f.id, sealing.decrypt_json(self.key, f.meta)))
+        for file_id, meta in db.session.execute(_FILES, {"draft_id": self.id}):
+            if meta is not None:
+                out.append((file_id, sealing.decrypt_json(self.key, meta)))
             else:                                   # stored before revision 0006
-                out.append((f.id, self._old_blob(f.id)[0]))
+                out.append((file_id, self._old_blob(file_id)[0]))
         return out
 
     def file_data(self, file_id: int) -> bytes:
@@ -147,6 +147,7 @@ def create(departement: str) -> tuple[DraftState, str]:
 # (The statement is built once; each request only binds the draft's id.)
 _COLUMNS = (Draft.id, Draft.departement, Draft.ciphertext, Draft.updated_at, Draft.ip_id, Draft.confirmation)
 _READ = select(*_COLUMNS).where(Draft.id == bindparam("draft_id"))
+_FILES = select(DraftFile.id, DraftFile.meta).where(DraftFile.draft_id == bindparam("draft_id")).order_by(DraftFile.id)
 
 
 def load() -> DraftState | None:
