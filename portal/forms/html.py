@@ -1,0 +1,95 @@
+"""Form controls in Python: the very markup of the macros in templates/macros/forms.html (input,
+textarea, select, choices, checkbox) and of the `question` macro of templates/macros/questions.html
+for its simple kinds. A step page asks a dozen questions; as Jinja macros they cost about a third
+of the request. The macros stay for the other pages (and the question kinds with a hook)."""
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from ..web import field_attrs, field_described, field_hint_and_error, field_label_text
+
+
+def _opt(field, optional):
+    return (not field.flags.required) if optional is None else optional
+
+
+def _open(field) -> str:
+    return '\n<div class="field field-error">' if field.errors else '\n<div class="field">'
+
+
+def _labelled(field, optional, control) -> Markup:
+    """input, textarea, select: label, hint and error, the control."""
+    return Markup(f'{_open(field)}\n  <label for="{escape(field.id)}">{field_label_text(field, _opt(field, optional))}'
+                  f'</label>\n  {field_hint_and_error(field)}\n  {control}\n</div>')
+
+
+def input_html(field, type="text", autocomplete="off", optional=None, cls="", inputmode=None, dir=None) -> Markup:
+    control = field(**field_attrs(field, {"type": type, "autocomplete": autocomplete, "class": cls,
+                                          "inputmode": inputmode, "dir": dir}))
+    return _labelled(field, optional, control)
+
+
+def textarea_html(field, optional=None, rows=6, autofocus=False) -> Markup:
+    return _labelled(field, optional, field(**field_attrs(field, {"rows": rows, "autofocus": autofocus or None})))
+
+
+def select_html(field, optional=None, autocomplete="off") -> Markup:
+    return _labelled(field, optional, field(**field_attrs(field, {"autocomplete": autocomplete})))
+
+
+def choices_html(field, multiple=False, optional=None, legend_class="") -> Markup:
+    label = field_label_text(field, _opt(field, optional))
+    if legend_class == "page-legend":
+        label = f"<h1>{label}</h1>"
+    described = f' aria-describedby="{field_described(field)}"' if field.description or field.errors else ""
+    kind = "checkbox" if multiple else "radio"
+    name = escape(field.name)
+    field_id = field.id
+    options = []
+    for i, choice in enumerate(field.iter_choices()):
+        option_id = escape(f"{field_id}-{i}")
+        checked = " checked" if choice.selected else ""
+        options.append(f'\n  <div class="choice">\n    <input type="{kind}" id="{option_id}" name="{name}" '
+                       f'value="{escape(choice.value)}"{checked}>\n    <label for="{option_id}">'
+                       f'{escape(choice.label or choice.value)}</label>\n  </div>\n  ')
+    return Markup(f'{_open(field)}\n<fieldset{described}>\n  <legend class="{escape(legend_class)}">{label}</legend>\n  '
+                  f'{field_hint_and_error(field)}\n  {"".join(options)}\n</fieldset>\n</div>')
+
+
+def checkbox_html(field) -> Markup:
+    field_id = escape(field.id)
+    checked = " checked" if field.data else ""
+    d = field_described(field)
+    described = f' aria-describedby="{d}"' if d else ""
+    return Markup(f'{_open(field)[1:]}\n  {field_hint_and_error(field)}\n  <div class="choice">\n    <input type="checkbox" '
+                  f'id="{field_id}" name="{escape(field.name)}" value="y"{checked}{described}>\n    '
+                  f'<label for="{field_id}">{escape(field.label.text)}</label>\n  </div>\n</div>')
+
+
+def question_html(item, as_title=False) -> Markup | None:
+    """A declared question of a simple kind, as the `question` macro writes it; None for the kinds
+    that bring more (the postcode's commune, the dated facts): the macro renders those."""
+    kind, field, opt, a = item.q.kind, item.field, item.optional, item.attrs
+    if kind == "radio":
+        out = choices_html(field, optional=opt, legend_class="page-legend" if as_title else "")
+    elif kind == "multi":
+        out = choices_html(field, multiple=True, optional=opt)
+    elif kind == "choice":
+        out = select_html(field, optional=opt)
+    elif kind == "long":
+        out = textarea_html(field, optional=opt, rows=a.get("rows") or 6)
+    elif kind == "bool":
+        out = checkbox_html(field)
+    elif kind == "date":
+        out = input_html(field, type="date", optional=opt)
+    elif kind == "int":
+        out = input_html(field, type="number", cls="short", inputmode="numeric", optional=opt)
+    elif kind == "tel":
+        out = input_html(field, type="tel", autocomplete=a.get("autocomplete") or "tel", dir="ltr", optional=opt)
+    elif kind == "email":
+        out = input_html(field, type="email", autocomplete=a.get("autocomplete") or "email", dir="ltr", optional=opt)
+    elif kind in ("place", "facts"):
+        return None
+    else:
+        out = input_html(field, autocomplete=a.get("autocomplete") or "off", optional=opt)
+    return Markup(f"\n{out}\n")
