@@ -675,6 +675,12 @@ REWORDED = {
         N_("It may ask you questions through the follow-up page, or call you if you gave your number."):
             # Translators: familiar register (tu)
             N_("The team may ask you questions on the follow-up page, or call you if you gave your number."),
+        N_("If needed, social workers assess the child's situation, within 3 months at most and sooner for young children."):
+            # Translators: familiar register (tu)
+            N_("If needed, social workers look into the situation, within 3 months at most."),
+        N_("Professionals and elected officials are told what followed within 3 months of sending. Other senders can ask through the follow-up page, and are answered within 3 months of asking."):
+            # Translators: familiar register (tu)
+            N_("You can ask what followed on the follow-up page: the team answers within 3 months of your question."),
     },
 }
 

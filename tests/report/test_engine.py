@@ -163,6 +163,10 @@ def test_the_young_persons_check_page_reads_their_words(reporter):
     confirmation = reporter.page("/confirmation")
     assert "Your message has been sent" in confirmation.text and "Your secret follow-up code" in confirmation.text
     assert "the person you are worried about" not in confirmation.text
+    # what happens next, in the young person's words too
+    assert "reads your message, the most urgent ones first, within 1 working day." in confirmation.text
+    assert "analyses your report" not in confirmation.text and "elected officials" not in confirmation.text
+    assert "the team answers within 3 months of your question" in confirmation.text
 
 
 # --- the professional's path ----------------------------------------------------------------------
