@@ -5,7 +5,9 @@ of the request. The macros stay for the other pages (and the question kinds with
 from __future__ import annotations
 
 from markupsafe import Markup, escape
+from wtforms import widgets
 
+from .base import _html_params
 from ..web import field_attrs, field_described, field_hint_and_error, field_label_text
 
 
@@ -33,8 +35,28 @@ def textarea_html(field, optional=None, rows=6, autofocus=False) -> Markup:
     return _labelled(field, optional, field(**field_attrs(field, {"rows": rows, "autofocus": autofocus or None})))
 
 
+def _plain_select(field, attrs: dict) -> Markup:
+    """WTForms' Select widget's markup for a single choice among (value, label) pairs with text values
+    (every select a step asks), without building a Choice, a dict and a Markup for each option; any
+    other select goes through WTForms."""
+    choices = field.choices
+    if (type(field.widget) is not widgets.Select or field.widget.multiple or field.render_kw
+            or not isinstance(choices, list)
+            or not all(type(c) is tuple and len(c) == 2 and type(c[0]) is str for c in choices)):
+        return field(**attrs)
+    attrs = dict(attrs)
+    attrs.setdefault("id", field.id)
+    for k, v in vars(field.flags).items():      # what the widget takes from the field's flags
+        if k in widgets.Select.validation_attrs and k not in attrs:
+            attrs[k] = v
+    coerce, data = field.coerce, field.data
+    options = [f'<option {"selected " if coerce(value) == data else ""}value="{escape(value)}">'
+               f'{escape(label or value)}</option>' for value, label in choices]
+    return Markup(f'<select {_html_params(name=field.name, **attrs)}>{"".join(options)}</select>')
+
+
 def select_html(field, optional=None, autocomplete="off") -> Markup:
-    return _labelled(field, optional, field(**field_attrs(field, {"autocomplete": autocomplete})))
+    return _labelled(field, optional, _plain_select(field, field_attrs(field, {"autocomplete": autocomplete})))
 
 
 def choices_html(field, multiple=False, optional=None, legend_class="") -> Markup:
