@@ -5,6 +5,7 @@ from flask_babel import (
     format_date, format_datetime, format_decimal, format_percent, format_time, get_locale,
     gettext as _,
 )
+from markupsafe import Markup, escape
 
 
 def figure_value(fig) -> str:
@@ -31,6 +32,36 @@ def paragraphs(text) -> list:
     return [para.split("\n") for para in cleaned.split("\n\n")] if cleaned else []
 
 
+def text_html(value) -> Markup:
+    """What the `text` macro of macros/summary.html writes: paragraphs, lines separated by <br>."""
+    return Markup("".join(f"<p>{'<br>'.join(escape(line) for line in para)}</p>" for para in paragraphs(value)))
+
+
+def summary_html(sections, change=False, level=2) -> Markup:
+    """The `summary` macro of macros/summary.html (its very markup), in Python: the check page has
+    dozens of rows, each a handful of template look-ups. `change`: a "Change" link on each row, to
+    its step (built once for consecutive rows of one step)."""
+    from flask import url_for
+    from .web import _template_text
+    out = []
+    change_text = _template_text("Change") if change else ""
+    link_to = href = None
+    for s in sections:
+        link_to = href = None
+        rows = []
+        for r in s.rows:
+            value = text_html(r.value) if r.multiline else escape(r.value)
+            label = escape(r.label)
+            link = ""
+            if change:
+                if link_to != (r.step, r.n):
+                    link_to, href = (r.step, r.n), escape(url_for("report.step", step=r.step, n=r.n, retour="verifier"))
+                link = f'<dd><a href="{href}">{change_text}<span class="visually-hidden"> {label}</span></a></dd>'
+            rows.append(f'\n  <div><dt>{label}</dt><dd dir="auto">{value}</dd>{link}</div>\n')
+        out.append(f'\n<h{level}>{escape(s.title)}</h{level}>\n<dl class="summary-list">\n{"".join(rows)}\n</dl>\n')
+    return Markup("".join(out))
+
+
 def where_phrase(profile) -> str:
     """"in <département>" as a whole phrase in the reader's language, to enter sentences such as
     "Worried about a child %(where)s?": the profile's own form for that language when it gives one
@@ -52,6 +83,7 @@ def where_phrase(profile) -> str:
 def register(app):
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["where_phrase"] = where_phrase
+    app.jinja_env.globals["summary_html"] = summary_html
     app.jinja_env.filters["format_percent"] = lambda v: format_percent(v / 100, "#,##0.#%")
     app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.filters["figure_value"] = figure_value
