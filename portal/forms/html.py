@@ -4,11 +4,12 @@ for its simple kinds. A step page asks a dozen questions; as Jinja macros they c
 of the request. The macros stay for the other pages (and the question kinds with a hook)."""
 from __future__ import annotations
 
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 from wtforms import widgets
 
 from .base import _html_params
-from ..web import field_attrs, field_described, field_hint_and_error, field_label_text
+from ..web import _template_text, field_attrs, field_described, field_hint_and_error, field_label_text
 
 
 def _opt(field, optional):
@@ -92,6 +93,10 @@ def question_html(item, as_title=False) -> Markup | None:
     """A declared question of a simple kind, as the `question` macro writes it; None for the kinds
     that bring more (the postcode's commune, the dated facts): the macro renders those."""
     kind, field, opt, a = item.q.kind, item.field, item.optional, item.attrs
+    if isinstance(field.description, LazyString):
+        # Looked up once, not at each of its three or four uses. A lazy string's __html__ is its text
+        # unescaped: Markup of that text is printed the same way.
+        field.description = Markup(str(field.description))
     if kind == "radio":
         out = choices_html(field, optional=opt, legend_class="page-legend" if as_title else "")
     elif kind == "multi":
@@ -115,3 +120,27 @@ def question_html(item, as_title=False) -> Markup | None:
     else:
         out = input_html(field, autocomplete=a.get("autocomplete") or "off", optional=opt)
     return Markup(f"\n{out}\n")
+
+
+def _shown_when(conditions, key, inner) -> str:
+    """The `shown_when` macro of macros/conditional.html around `inner`."""
+    shown, watch = conditions.get(key, (True, None))
+    watched = f' data-shown-when="{escape(watch)}"' if watch else ""
+    hidden, disabled = ("", "") if shown else (" hidden", " disabled")
+    return (f'\n<div class="conditional"{watched}{hidden}>\n  <input type="hidden" name="revealed" '
+            f'value="{escape(watch or key)}"{disabled}>\n  {inner}\n</div>')
+
+
+def wrapped_html(item, ctx, as_title=False) -> Markup | None:
+    """The `wrapped` macro of macros/questions.html: a question, in its conditional wrapper when an
+    answer reveals it (with the notice that it was just added). None for the kinds the macros render."""
+    if not item.wrap:
+        return question_html(item, as_title)
+    inner = question_html(item)
+    if inner is None:
+        return None
+    notice = ""
+    if ctx["revealed_at"] == item.wrap and ctx["revealed_now"]:
+        added = _template_text("A question was added below because of your answer: answer it, then continue.")
+        notice = f'<p class="notice" role="status">{added}</p>'
+    return Markup(f"\n  {notice}\n  {_shown_when(ctx['conditions'], item.wrap, inner)}\n")
