@@ -20,6 +20,30 @@ def _open(field) -> str:
     return '\n<div class="field field-error">' if field.errors else '\n<div class="field">'
 
 
+def _control(field, attrs: dict) -> Markup:
+    """What `field(**attrs)` writes for a text input, a number input (no widget bounds) or a textarea,
+    without WTForms' per-call look-ups (dir() of the flags, render_kw merging…); other fields go
+    through WTForms."""
+    widget = field.widget
+    kind = type(widget)
+    if field.render_kw or not (kind is widgets.TextInput or kind is widgets.TextArea or (
+            kind is widgets.NumberInput and widget.step is None and widget.min is None and widget.max is None)):
+        return field(**attrs)
+    attrs.setdefault("id", field.id)
+    if kind is widgets.TextArea:
+        for k, v in vars(field.flags).items():          # the widget's own taking of the flags
+            if k in widget.validation_attrs and k not in attrs:
+                attrs[k] = v
+        return Markup(f"<textarea {_html_params(name=field.name, **attrs)}>\r\n{escape(field._value())}</textarea>")
+    attrs.setdefault("type", widget.input_type)
+    if "value" not in attrs:
+        attrs["value"] = field._value()
+    for k, v in vars(field.flags).items():
+        if k in widget.validation_attrs and k not in attrs:
+            attrs[k] = v() if callable(v) else v
+    return Markup(f"<input {_html_params(name=field.name, **attrs)}>")
+
+
 def _labelled(field, optional, control) -> Markup:
     """input, textarea, select: label, hint and error, the control."""
     return Markup(f'{_open(field)}\n  <label for="{escape(field.id)}">{field_label_text(field, _opt(field, optional))}'
@@ -27,13 +51,13 @@ def _labelled(field, optional, control) -> Markup:
 
 
 def input_html(field, type="text", autocomplete="off", optional=None, cls="", inputmode=None, dir=None) -> Markup:
-    control = field(**field_attrs(field, {"type": type, "autocomplete": autocomplete, "class": cls,
-                                          "inputmode": inputmode, "dir": dir}))
+    control = _control(field, field_attrs(field, {"type": type, "autocomplete": autocomplete, "class": cls,
+                                                  "inputmode": inputmode, "dir": dir}))
     return _labelled(field, optional, control)
 
 
 def textarea_html(field, optional=None, rows=6, autofocus=False) -> Markup:
-    return _labelled(field, optional, field(**field_attrs(field, {"rows": rows, "autofocus": autofocus or None})))
+    return _labelled(field, optional, _control(field, field_attrs(field, {"rows": rows, "autofocus": autofocus or None})))
 
 
 def _plain_select(field, attrs: dict) -> Markup:
