@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from wtforms import widgets
 
 from .base import _html_params
-from ..web import _template_text, field_attrs, field_described, field_hint_and_error, field_label_text
+from ..web import _template_text, _translations, field_attrs, field_described, field_hint_and_error, field_label_text
 
 
 def _opt(field, optional):
@@ -113,9 +113,26 @@ def checkbox_html(field) -> Markup:
                   f'<label for="{field_id}">{escape(field.label.text)}</label>\n  </div>\n</div>')
 
 
-def question_html(item, as_title=False) -> Markup | None:
-    """A declared question of a simple kind, as the `question` macro writes it; None for the kinds
-    that bring more (the postcode's commune, the dated facts): the macro renders those."""
+def _place_html(field, opt, form, ctx) -> str:
+    """A postcode, its commune (a choice when several, a notice otherwise), "postcode unknown"."""
+    communes = ctx["communes"]
+    if len(communes) > 1 or form.commune.errors:
+        found = f"{select_html(form.commune, optional=False)}\n  "
+    elif len(communes) == 1:
+        text = Markup(_translations().ugettext("Commune: %(name)s")) % {"name": communes[0].name}
+        found = f'<p class="notice" role="status">{text}</p>\n  '
+    elif ctx["lookup"] and field.data:
+        text = _template_text("No commune found for this postcode. Check it, or tick the box below.")
+        found = f'<p class="notice" role="status">{text}</p>'
+    else:
+        found = ""
+    postcode = input_html(field, cls="short", inputmode="numeric", optional=opt, dir="ltr")
+    return f"\n  {postcode}\n  {found}\n  {checkbox_html(form.postcode_unknown)}"
+
+
+def question_html(item, as_title=False, form=None, ctx=None) -> Markup | None:
+    """A declared question, as the `question` macro writes it; None for the dated facts (the macro
+    renders those), and for a postcode when `form` and `ctx` (the page's) are not given."""
     kind, field, opt, a = item.q.kind, item.field, item.optional, item.attrs
     if isinstance(field.description, LazyString):
         # Looked up once, not at each of its three or four uses. A lazy string's __html__ is its text
@@ -139,6 +156,8 @@ def question_html(item, as_title=False) -> Markup | None:
         out = input_html(field, type="tel", autocomplete=a.get("autocomplete") or "tel", dir="ltr", optional=opt)
     elif kind == "email":
         out = input_html(field, type="email", autocomplete=a.get("autocomplete") or "email", dir="ltr", optional=opt)
+    elif kind == "place" and form is not None:
+        out = _place_html(field, opt, form, ctx)
     elif kind in ("place", "facts"):
         return None
     else:
@@ -155,12 +174,12 @@ def _shown_when(conditions, key, inner) -> str:
             f'value="{escape(watch or key)}"{disabled}>\n  {inner}\n</div>')
 
 
-def wrapped_html(item, ctx, as_title=False) -> Markup | None:
+def wrapped_html(item, ctx, as_title=False, form=None) -> Markup | None:
     """The `wrapped` macro of macros/questions.html: a question, in its conditional wrapper when an
     answer reveals it (with the notice that it was just added). None for the kinds the macros render."""
     if not item.wrap:
-        return question_html(item, as_title)
-    inner = question_html(item)
+        return question_html(item, as_title, form, ctx)
+    inner = question_html(item, False, form, ctx)
     if inner is None:
         return None
     notice = ""
