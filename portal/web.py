@@ -371,8 +371,9 @@ def init_app(app):
     app.jinja_env.globals.update(field_label_text=field_label_text, field_hint_and_error=field_hint_and_error,
                                  field_described=field_described, choice_options=choice_options)
     app.jinja_env.globals["page_has_errors"] = page_has_errors
-    from .forms.html import question_html, wrapped_html
-    app.jinja_env.globals.update(question_html=question_html, wrapped_html=wrapped_html)
+    from .forms.html import error_summary_html, question_html, wrapped_html
+    app.jinja_env.globals.update(question_html=question_html, wrapped_html=wrapped_html,
+                                 error_summary_html=error_summary_html)
     app.url_map.converters["id"] = IdConverter
     app.after_request(_security_headers)
     app.after_request(_relative_location)

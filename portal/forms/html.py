@@ -187,3 +187,20 @@ def wrapped_html(item, ctx, as_title=False, form=None) -> Markup | None:
         added = _template_text("A question was added below because of your answer: answer it, then continue.")
         notice = f'<p class="notice" role="status">{added}</p>'
     return Markup(f"\n  {notice}\n  {_shown_when(ctx['conditions'], item.wrap, inner)}\n")
+
+
+# What the `error_summary` macro of macros/forms.html writes for one form without any error: the
+# whitespace of its loops, nothing visible.
+_NO_ERROR_SUMMARY = Markup("\n\n  \n  \n  \n  \n  \n  \n\n\n\n")
+
+
+def error_summary_html(forms) -> Markup | None:
+    """The error summary of a page with one form and no error (most renderings of a step), without
+    the macro's walk over every field; None otherwise: the macro writes it."""
+    present = [form for form in forms if form]
+    if len(present) != 1:
+        return None
+    form = present[0]
+    if form.form_errors or any(field.errors for field in form):
+        return None
+    return _NO_ERROR_SUMMARY
