@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from wtforms import widgets
 
 from .base import _html_params
-from ..web import _template_text, _translations, field_attrs, field_described, field_hint_and_error, field_label_text
+from ..web import _template_text, _translations, field_attrs, field_described
 
 
 def _opt(field, optional):
@@ -44,10 +44,27 @@ def _control(field, attrs: dict) -> Markup:
     return Markup(f"<input {_html_params(name=field.name, **attrs)}>")
 
 
+def _label_text(field, optional) -> str:
+    """web.field_label_text, as a string (no Markup operations)."""
+    text = escape(field.label.text)
+    if optional:
+        return f'{text} <span class="optional">({_template_text("optional")})</span>'
+    return text
+
+
+def _hint_and_error(field) -> str:
+    """web.field_hint_and_error, as a string (no Markup operations)."""
+    hint = f'<p class="hint" id="{escape(field.id)}-hint">{escape(field.description)}</p>' if field.description else ""
+    if not field.errors:
+        return hint + "\n"
+    return (f'{hint}\n<p class="error-message" id="{escape(field.id)}-error"><span class="visually-hidden">'
+            f'{_template_text("Error:")}</span> {escape(field.errors[0])}</p>')
+
+
 def _labelled(field, optional, control) -> Markup:
     """input, textarea, select: label, hint and error, the control."""
-    return Markup(f'{_open(field)}\n  <label for="{escape(field.id)}">{field_label_text(field, _opt(field, optional))}'
-                  f'</label>\n  {field_hint_and_error(field)}\n  {control}\n</div>')
+    return Markup(f'{_open(field)}\n  <label for="{escape(field.id)}">{_label_text(field, _opt(field, optional))}'
+                  f'</label>\n  {_hint_and_error(field)}\n  {control}\n</div>')
 
 
 def input_html(field, type="text", autocomplete="off", optional=None, cls="", inputmode=None, dir=None) -> Markup:
@@ -85,7 +102,7 @@ def select_html(field, optional=None, autocomplete="off") -> Markup:
 
 
 def choices_html(field, multiple=False, optional=None, legend_class="") -> Markup:
-    label = field_label_text(field, _opt(field, optional))
+    label = _label_text(field, _opt(field, optional))
     if legend_class == "page-legend":
         label = f"<h1>{label}</h1>"
     described = f' aria-describedby="{field_described(field)}"' if field.description or field.errors else ""
@@ -100,7 +117,7 @@ def choices_html(field, multiple=False, optional=None, legend_class="") -> Marku
                        f'value="{escape(choice.value)}"{checked}>\n    <label for="{option_id}">'
                        f'{escape(choice.label or choice.value)}</label>\n  </div>\n  ')
     return Markup(f'{_open(field)}\n<fieldset{described}>\n  <legend class="{escape(legend_class)}">{label}</legend>\n  '
-                  f'{field_hint_and_error(field)}\n  {"".join(options)}\n</fieldset>\n</div>')
+                  f'{_hint_and_error(field)}\n  {"".join(options)}\n</fieldset>\n</div>')
 
 
 def checkbox_html(field) -> Markup:
@@ -108,7 +125,7 @@ def checkbox_html(field) -> Markup:
     checked = " checked" if field.data else ""
     d = field_described(field)
     described = f' aria-describedby="{d}"' if d else ""
-    return Markup(f'{_open(field)[1:]}\n  {field_hint_and_error(field)}\n  <div class="choice">\n    <input type="checkbox" '
+    return Markup(f'{_open(field)[1:]}\n  {_hint_and_error(field)}\n  <div class="choice">\n    <input type="checkbox" '
                   f'id="{field_id}" name="{escape(field.name)}" value="y"{checked}{described}>\n    '
                   f'<label for="{field_id}">{escape(field.label.text)}</label>\n  </div>\n</div>')
 
