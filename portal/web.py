@@ -371,9 +371,10 @@ def init_app(app):
     app.jinja_env.globals.update(field_label_text=field_label_text, field_hint_and_error=field_hint_and_error,
                                  field_described=field_described, choice_options=choice_options)
     app.jinja_env.globals["page_has_errors"] = page_has_errors
-    from .forms.html import error_summary_html, question_html, wrapped_html
-    app.jinja_env.globals.update(question_html=question_html, wrapped_html=wrapped_html,
-                                 error_summary_html=error_summary_html)
+    from .forms import html
+    app.jinja_env.globals.update(question_html=html.question_html, wrapped_html=html.wrapped_html,
+                                 error_summary_html=html.error_summary_html, checkbox_html=html.checkbox_html,
+                                 shown_when_html=html.shown_when_html)
     app.url_map.converters["id"] = IdConverter
     app.after_request(_security_headers)
     app.after_request(_relative_location)

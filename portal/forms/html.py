@@ -191,6 +191,11 @@ def _shown_when(conditions, key, inner) -> str:
             f'value="{escape(watch or key)}"{disabled}>\n  {inner}\n</div>')
 
 
+def shown_when_html(conditions, key, inner) -> Markup:
+    """The `shown_when` macro of macros/conditional.html around `inner` (markup)."""
+    return Markup(_shown_when(conditions, key, inner))
+
+
 def wrapped_html(item, ctx, as_title=False, form=None) -> Markup | None:
     """The `wrapped` macro of macros/questions.html: a question, in its conditional wrapper when an
     answer reveals it (with the notice that it was just added). None for the kinds the macros render."""
