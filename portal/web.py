@@ -374,7 +374,7 @@ def init_app(app):
     from .forms import html
     app.jinja_env.globals.update(question_html=html.question_html, wrapped_html=html.wrapped_html,
                                  error_summary_html=html.error_summary_html, checkbox_html=html.checkbox_html,
-                                 shown_when_html=html.shown_when_html)
+                                 shown_when_html=html.shown_when_html, block_html=html.block_html)
     app.url_map.converters["id"] = IdConverter
     app.after_request(_security_headers)
     app.after_request(_relative_location)

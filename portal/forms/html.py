@@ -226,3 +226,40 @@ def error_summary_html(forms) -> Markup | None:
     if form.form_errors or any(field.errors for field in form):
         return None
     return _NO_ERROR_SUMMARY
+
+
+def _fieldset_html(block, form, ctx, title_legend) -> str | None:
+    """The `fieldset` macro of macros/questions.html; None when one of its questions needs the macros."""
+    items = [wrapped_html(item, ctx, False, form) for item in block.items]
+    if any(out is None for out in items):
+        return None
+    anchor = f' id="{escape(block.anchor)}"' if block.anchor else ""
+    if title_legend:
+        intro = f'<p class="hint">{escape(ctx["intro"])}</p>' if ctx["intro"] else ""
+        legend = f'<legend class="page-legend"><h1>{escape(ctx["title"])}</h1></legend>\n  {intro}\n  '
+    else:
+        legend = f"<legend>{escape(block.legend)}</legend>"
+    hint = f'<p class="hint">{escape(block.hint)}</p>' if block.hint else ""
+    return f'<fieldset{anchor}>\n  {legend}\n  {hint}\n  {"".join(items)}\n</fieldset>'
+
+
+def block_html(block, form, ctx, first) -> Markup | None:
+    """The `block` macro of macros/questions.html (a block of questions, in its fieldset and its
+    conditional wrapper when it has them); None when one of its questions needs the macros."""
+    if block.wrap:
+        inner = _fieldset_html(block, form, ctx, False)
+        if inner is None:
+            return None
+        notice = ""
+        if ctx["revealed_at"] == block.wrap and ctx["revealed_now"]:
+            added = _template_text("A question was added below because of your answer: answer it, then continue.")
+            notice = f'<p class="notice" role="status">{added}</p>'
+        return Markup(f"\n  {notice}\n  {_shown_when(ctx['conditions'], block.wrap, inner)}\n")
+    if block.box:
+        inner = _fieldset_html(block, form, ctx, first and ctx["heading"] == "legend")
+        return None if inner is None else Markup(f"{inner}\n")
+    items = [wrapped_html(item, ctx, first and i == 0 and ctx["heading"] == "question", form)
+             for i, item in enumerate(block.items)]
+    if any(out is None for out in items):
+        return None
+    return Markup(f'\n  {"".join(items)}\n')
